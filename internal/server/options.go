@@ -1,0 +1,123 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults are nats-server's.
+const (
+	DefaultHost                = "127.0.0.1"
+	DefaultPort                = 4222
+	DefaultMaxPayload          = 1 << 20
+	DefaultMaxControlLine      = 4096
+	DefaultMaxPending          = 64 << 20
+	DefaultWriteDeadline       = 10 * time.Second
+	DefaultPingInterval        = 2 * time.Minute
+	DefaultPingMax             = 2
+	DefaultMaxConnections      = 64 * 1024
+	DefaultAuthTimeout         = 2 * time.Second
+	DefaultLameDuckDuration    = 2 * time.Minute
+	DefaultLameDuckGracePeriod = 10 * time.Second
+)
+
+// Options configure a Server. The zero value of a field means its default;
+// use DefaultOptions to see them filled in.
+type Options struct {
+	Host       string
+	Port       int // 0 or -1: a random free port
+	ServerName string
+
+	MaxPayload       int32
+	MaxControlLine   int32
+	MaxPending       int64
+	WriteDeadline    time.Duration
+	PingInterval     time.Duration
+	PingMax          int
+	MaxConnections   int
+	MaxSubscriptions int // per connection; 0 = unlimited
+	AuthTimeout      time.Duration
+
+	LameDuckDuration    time.Duration
+	LameDuckGracePeriod time.Duration
+
+	// Logger receives lifecycle logs at Info, connection events at Debug and
+	// protocol traces (when Trace is set) at Debug. Nil discards.
+	Logger *slog.Logger
+	Trace  bool
+}
+
+// DefaultOptions returns Options with every default filled in.
+func DefaultOptions() Options {
+	o := Options{Host: DefaultHost, Port: DefaultPort}
+	o.setDefaults()
+	return o
+}
+
+func (o *Options) setDefaults() {
+	if o.Host == "" {
+		o.Host = DefaultHost
+	}
+	if o.Port < 0 {
+		o.Port = 0
+	}
+	if o.MaxPayload == 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.MaxControlLine == 0 {
+		o.MaxControlLine = DefaultMaxControlLine
+	}
+	if o.MaxPending == 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.WriteDeadline == 0 {
+		o.WriteDeadline = DefaultWriteDeadline
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.PingMax == 0 {
+		o.PingMax = DefaultPingMax
+	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.AuthTimeout == 0 {
+		o.AuthTimeout = DefaultAuthTimeout
+	}
+	if o.LameDuckDuration == 0 {
+		o.LameDuckDuration = DefaultLameDuckDuration
+	}
+	if o.LameDuckGracePeriod == 0 {
+		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// validate reports the first option out of range, naming its config key.
+func (o *Options) validate() error {
+	switch {
+	case o.Port > 65535:
+		return fmt.Errorf("port: %d is out of range (0-65535, or -1 for a random port)", o.Port)
+	case o.MaxPayload < 0:
+		return fmt.Errorf("max_payload: %d must be positive", o.MaxPayload)
+	case o.MaxControlLine < 0:
+		return fmt.Errorf("max_control_line: %d must be positive", o.MaxControlLine)
+	case o.MaxPending < 0:
+		return fmt.Errorf("max_pending: %d must be positive", o.MaxPending)
+	case int64(o.MaxPayload) > o.MaxPending:
+		return fmt.Errorf("max_payload: %d cannot exceed max_pending (%d)", o.MaxPayload, o.MaxPending)
+	case o.WriteDeadline < 0, o.PingInterval < 0, o.AuthTimeout < 0:
+		return fmt.Errorf("write_deadline, ping_interval and auth_timeout must be positive durations")
+	case o.PingMax < 0:
+		return fmt.Errorf("ping_max: %d must be positive", o.PingMax)
+	case o.MaxConnections < 0:
+		return fmt.Errorf("max_connections: %d must be positive", o.MaxConnections)
+	case o.MaxSubscriptions < 0:
+		return fmt.Errorf("max_subscriptions: %d must be 0 (unlimited) or positive", o.MaxSubscriptions)
+	}
+	return nil
+}
