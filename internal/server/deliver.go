@@ -17,6 +17,8 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 		c.sendSelf(errLine(errInvalidPubSubj))
 		return c.ok()
 	}
+	// nats-server acknowledges before delivering, even to the publisher.
+	c.ok()
 	r := c.match(pa.subject)
 	for _, sub := range r.psubs {
 		c.deliver(sub, pa, payload)
@@ -34,7 +36,7 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
 		c.noResponders(pa)
 	}
-	return c.ok()
+	return nil
 }
 
 // match looks subj up through this connection's own cache, revalidated by the
