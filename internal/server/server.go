@@ -195,6 +195,9 @@ func (s *Server) NumConns() int {
 	return len(s.conns)
 }
 
+// SlowConsumers counts connections cut off as slow consumers.
+func (s *Server) SlowConsumers() int64 { return s.stats.slowConsumers.Load() }
+
 // NumSubscriptions is the number of subscriptions in the index.
 func (s *Server) NumSubscriptions() int { return s.sl.Count() }
 
