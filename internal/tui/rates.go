@@ -77,8 +77,8 @@ func ComputeConnRates(prev, cur *monitorapi.Connz) map[uint64]Rates {
 
 // SubjectRate is one subject's totals and per-second rates.
 type SubjectRate struct {
-	Subject          string
-	Msgs, Bytes      int64
+	Subject           string
+	Msgs, Bytes       int64
 	MsgRate, ByteRate float64
 }
 
