@@ -25,10 +25,10 @@ func defaultKeys() keyMap {
 		PrevTab:   b([]string{"shift+tab"}, "shift+tab", "previous tab"),
 		Conns:     b([]string{"1"}, "1", "connections"),
 		Subject:   b([]string{"2"}, "2", "subjects"),
-		SortLeft:  b([]string{"<", "left", "h"}, "</>", "sort column"),
+		SortLeft:  b([]string{"<", "left", "h"}, "</>", "sort by column"),
 		SortRight: b([]string{">", "right", "l"}, ">", "sort next column"),
 		Reverse:   b([]string{"r"}, "r", "reverse sort"),
-		Faster:    b([]string{"-", "_"}, "-/+", "interval"),
+		Faster:    b([]string{"-", "_"}, "-/+", "poll interval"),
 		Slower:    b([]string{"+", "="}, "+", "slower"),
 		Up:        b([]string{"up", "k"}, "↑/k", "up"),
 		Down:      b([]string{"down", "j"}, "↓/j", "down"),
@@ -50,9 +50,9 @@ func (k keyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` screen, in columns.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Quit, k.Help, k.Pause, k.Faster, k.Slower},
+		{k.Quit, k.Help, k.Pause, k.Faster},
 		{k.NextTab, k.PrevTab, k.Conns, k.Subject},
-		{k.SortLeft, k.SortRight, k.Reverse, k.Filter, k.Back},
+		{k.SortLeft, k.Reverse, k.Filter, k.Back},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Detail},
 	}
 }

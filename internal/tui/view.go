@@ -103,12 +103,8 @@ func (m Model) headerLines(lay screen) []string {
 			"  " + lbl("Connections ") + val(strconv.Itoa(v.Connections)) +
 			"  " + lbl("Subscriptions ") + val(strconv.FormatUint(uint64(v.Subscriptions), 10)) +
 			"  " + lbl("Slow consumers ") + val(strconv.FormatInt(v.SlowConsumers, 10)),
-		fmt.Sprintf("%s  %s %-7s %s %-7s %s %-7s %s %-7s", lbl("In "),
-			lbl("msgs"), val(formatCount(float64(v.InMsgs))), lbl("bytes"), val(formatBytes(float64(v.InBytes))),
-			lbl("msgs/s"), val(formatCount(r.InMsgs)), lbl("bytes/s"), val(formatBytes(r.InBytes))),
-		fmt.Sprintf("%s  %s %-7s %s %-7s %s %-7s %s %-7s", lbl("Out"),
-			lbl("msgs"), val(formatCount(float64(v.OutMsgs))), lbl("bytes"), val(formatBytes(float64(v.OutBytes))),
-			lbl("msgs/s"), val(formatCount(r.OutMsgs)), lbl("bytes/s"), val(formatBytes(r.OutBytes))),
+		m.flowLine("In ", v.InMsgs, v.InBytes, r.InMsgs, r.InBytes),
+		m.flowLine("Out", v.OutMsgs, v.OutBytes, r.OutMsgs, r.OutBytes),
 	}
 	if lay.spark {
 		w := max(m.width-24, 8)
@@ -117,6 +113,15 @@ func (m Model) headerLines(lay screen) []string {
 			lbl("Out msgs/s ")+st.sparkOut.Render(sparkline(m.outHist, w))+lbl(" peak ")+formatCount(peak(m.outHist, w)))
 	}
 	return lines
+}
+
+// flowLine is one direction's totals and rates; values are padded before
+// styling so columns line up whatever the colour profile.
+func (m Model) flowLine(dir string, msgs, bytes int64, msgRate, byteRate float64) string {
+	lbl := m.st.label.Render
+	val := func(s string) string { return m.st.value.Render(cell(s, 7, false)) }
+	return lbl(dir) + "  " + lbl("msgs ") + val(formatCount(float64(msgs))) + " " + lbl("bytes ") + val(formatBytes(float64(bytes))) +
+		" " + lbl("msgs/s ") + val(formatCount(msgRate)) + " " + lbl("bytes/s ") + val(formatBytes(byteRate))
 }
 
 func (m Model) headerCount(lay screen) int {
@@ -145,9 +150,9 @@ func (m Model) statusLine() string {
 		if m.last == nil {
 			what = "no data yet"
 		}
-		return m.st.err.Render(fmt.Sprintf("! cannot reach %s: %v", m.src.Name(), m.err)) +
-			fmt.Sprintf(" — retrying every %s (%d failed since %s; %s)",
-				m.interval, m.failures, m.errSince.Format("15:04:05"), what)
+		// Most important first: the line is cut at the terminal's width.
+		return m.st.err.Render(fmt.Sprintf("! cannot reach %s since %s", m.src.Name(), m.errSince.Format("15:04:05"))) +
+			fmt.Sprintf(" (%d failed polls, retrying every %s; %s): %v", m.failures, m.interval, what, m.err)
 	case m.last == nil:
 		return m.st.faint.Render("connecting to " + m.src.Name() + " …")
 	}
