@@ -167,7 +167,7 @@ func TestUpdate_Sorting(t *testing.T) {
 		{[]string{">"}, "MSGS_FROM", true, []uint64{3, 2, 1}, monitorapi.ByInMsgs},
 		{[]string{"<", "<", "<"}, "SUBS", true, []uint64{3, 2, 1}, monitorapi.BySubs},
 		{[]string{"<", "<", "<", "<"}, "IDLE", true, []uint64{3, 2, 1}, monitorapi.ByIdle}, // wraps
-		{[]string{"<"}, "UPTIME", false, []uint64{3, 2, 1}, monitorapi.ByUptime},      // shortest first
+		{[]string{"<"}, "UPTIME", false, []uint64{3, 2, 1}, monitorapi.ByUptime},           // shortest first
 		{[]string{"<"}, "RTT", true, []uint64{3, 2, 1}, monitorapi.ByRTT},
 	}
 	for _, tt := range tests {
