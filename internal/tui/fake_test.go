@@ -2,7 +2,10 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/natsctl/natsctl/internal/monitorapi"
@@ -84,4 +87,11 @@ func snap(sec int, k int64, subjz bool) *Snapshot {
 		s.SubjzErr = ErrNoSubjz.Error()
 	}
 	return s
+}
+
+func writeJSON(t *testing.T, w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		t.Error(err)
+	}
 }
