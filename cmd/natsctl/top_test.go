@@ -83,7 +83,9 @@ func liveServer(t *testing.T) *natsservertest.Proc {
 
 func topOpts(ios *iostreams.IOStreams, server string) *topOptions {
 	return &topOptions{IO: ios, Servers: []string{server}, Interval: time.Second, Sort: "cid", Limit: 1024,
-		RunUI: func(context.Context, tui.Model, *iostreams.IOStreams) error { panic("interactive UI in a snapshot test") }}
+		RunUI: func(context.Context, tui.Model, *iostreams.IOStreams) error {
+			panic("interactive UI in a snapshot test")
+		}}
 }
 
 func TestRunTop_OnceTable(t *testing.T) {
