@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +101,33 @@ func TestFormat(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+func TestWriteReport(t *testing.T) {
+	var b strings.Builder
+	if err := WriteReport(&b, snap(0, 1, false)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"Server: east-1  version 2.15.2  uptime 1h30m0s  id NSERVER\n",
+		"In:     msgs 6000  bytes 60000\n",
+		"Connections polled: 3 of 3\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	var row []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "beta") {
+			row = strings.Fields(l)
+		}
+	}
+	// CID NAME HOST SUBS PENDING MSGS_TO MSGS_FROM BYTES_TO BYTES_FROM LANG VERSION UPTIME IDLE SUBSCRIPTIONS
+	want := []string{"2", "beta", "127.0.0.1:50002", "2", "20", "20", "200", "200", "2000", "go", "1.55.0", "1h28m0s", "2s", "beta.in,", "_INBOX.>"}
+	if !equal(row, want) {
+		t.Fatalf("beta row %q, want %q", row, want)
 	}
 }

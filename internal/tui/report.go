@@ -22,7 +22,11 @@ func WriteReport(w io.Writer, snap *Snapshot) error {
 		name = v.ID
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Server: %s  version %s  uptime %s  id %s\n", name, v.Version, v.Uptime, v.ID)
+	fmt.Fprintf(&b, "Server: %s  version %s  uptime %s", name, v.Version, v.Uptime)
+	if name != v.ID {
+		fmt.Fprintf(&b, "  id %s", v.ID)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "Load:   CPU %.1f%%  Memory %s  Connections %d  Subscriptions %d  Slow consumers %d\n",
 		v.CPU, formatBytes(float64(v.Mem)), v.Connections, v.Subscriptions, v.SlowConsumers)
 	fmt.Fprintf(&b, "In:     msgs %d  bytes %d\n", v.InMsgs, v.InBytes)
