@@ -33,6 +33,7 @@ Every client command also works against a real nats-server.`,
 	root.AddCommand(
 		newServeCmd(d, runServe),
 		newVersionCmd(d),
+		newTopCmd(d, runTop),
 	)
 	return root
 }
