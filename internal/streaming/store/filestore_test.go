@@ -29,7 +29,9 @@ func reopen(t *testing.T, s Store, cfg FileConfig) Store {
 	return openFileT(t, cfg)
 }
 
-func payload(i int) []byte { return []byte(fmt.Sprintf("payload-%04d-%s", i, strings.Repeat("x", i%17))) }
+func payload(i int) []byte {
+	return []byte(fmt.Sprintf("payload-%04d-%s", i, strings.Repeat("x", i%17)))
+}
 
 func TestFileStore_ReopenKeepsEverything(t *testing.T) {
 	cfg := FileConfig{Config: Config{Name: "R"}, Dir: t.TempDir(), SegmentSize: 512}
