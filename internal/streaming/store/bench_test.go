@@ -26,7 +26,7 @@ func BenchmarkStoreMsg(b *testing.B) {
 	data := make([]byte, 128)
 	kinds := []struct {
 		name     string
-		parallel int // writers per GOMAXPROCS; 0 = one writer
+		parallel int // writers per GOMAXPROCS; 0 = one writer; -n = batches of n
 		open     func(b *testing.B) Store
 	}{
 		{"memory", 0, func(b *testing.B) Store { return storeKinds()[0].open(b, Config{}) }},
@@ -36,12 +36,35 @@ func BenchmarkStoreMsg(b *testing.B) {
 		{"file-interval-parallel", 8, func(b *testing.B) Store {
 			return openFileT(b, FileConfig{Dir: b.TempDir(), SyncInterval: time.Second})
 		}},
+		{"file-interval-batch64", -64, func(b *testing.B) Store {
+			return openFileT(b, FileConfig{Dir: b.TempDir(), SyncInterval: time.Second})
+		}},
 		{"file-sync-always", 0, func(b *testing.B) Store { return openFileT(b, FileConfig{Dir: b.TempDir()}) }},
 		{"file-sync-always-parallel", 32, func(b *testing.B) Store { return openFileT(b, FileConfig{Dir: b.TempDir()}) }},
+		{"file-sync-always-batch64", -64, func(b *testing.B) Store { return openFileT(b, FileConfig{Dir: b.TempDir()}) }},
 	}
 	for _, k := range kinds {
 		b.Run(k.name, func(b *testing.B) {
 			s := k.open(b)
+			if k.parallel < 0 { // batches of -parallel: Append each, Flush once
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := s.Append(benchSubjects[i%len(benchSubjects)], nil, data, 0); err != nil {
+						b.Fatal(err)
+					}
+					if i++; i%-k.parallel == 0 {
+						if err := s.Flush(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				if err := s.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				return
+			}
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			if k.parallel == 0 {

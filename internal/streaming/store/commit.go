@@ -45,7 +45,7 @@ func (b *fileBackend) flushIO(tok uint64, syncNow bool) error {
 	b.mu.Lock()
 	upto := b.gen
 	segs := b.dirty
-	b.dirty = nil
+	b.dirty, b.dirty2 = b.dirty2[:0], nil
 	for _, sg := range segs {
 		sg.inflight, sg.pend, sg.spare = sg.pend, sg.spare[:0], nil
 		sg.dirty = false
@@ -77,6 +77,8 @@ func (b *fileBackend) flushIO(tok uint64, syncNow bool) error {
 			b.unsynced = append(b.unsynced, sg)
 		}
 	}
+	clear(segs)
+	b.dirty2 = segs[:0]
 	b.mu.Unlock()
 	if err != nil {
 		return b.fail(err)

@@ -35,20 +35,7 @@ func newStore(cfg Config, be backend, idx index) *store {
 const maxMsgSize = 1 << 30
 
 func (s *store) StoreMsg(subject string, hdr, data []byte, ts int64) (uint64, error) {
-	if !validSubject(subject) {
-		return 0, ErrBadSubject
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return 0, ErrClosed
-	}
-	if ts == 0 {
-		ts = s.now().UnixNano()
-	}
-	seq, err := s.storeLocked(subject, hdr, data, ts)
-	tok := s.be.token()
-	s.mu.Unlock()
+	seq, tok, err := s.append(subject, hdr, data, ts)
 	if err != nil {
 		return 0, err
 	}
@@ -56,6 +43,37 @@ func (s *store) StoreMsg(subject string, hdr, data []byte, ts int64) (uint64, er
 		return 0, err
 	}
 	return seq, nil
+}
+
+func (s *store) Append(subject string, hdr, data []byte, ts int64) (uint64, error) {
+	seq, _, err := s.append(subject, hdr, data, ts)
+	return seq, err
+}
+
+func (s *store) append(subject string, hdr, data []byte, ts int64) (seq, tok uint64, err error) {
+	if !validSubject(subject) {
+		return 0, 0, ErrBadSubject
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, 0, ErrClosed
+	}
+	if ts == 0 {
+		ts = s.now().UnixNano()
+	}
+	seq, err = s.storeLocked(subject, hdr, data, ts)
+	return seq, s.be.token(), err
+}
+
+func (s *store) Flush() error {
+	s.mu.RLock()
+	closed, tok := s.closed, s.be.token()
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	return s.be.commit(tok)
 }
 
 // load fills sm from seq, which must be live. Read lock held.

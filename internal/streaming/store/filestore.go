@@ -97,6 +97,7 @@ type fileBackend struct {
 	nextID   uint64
 	gen      uint64     // bumped by every change; commit tokens
 	dirty    []*segment // segments with pend bytes
+	dirty2   []*segment // the other dirty slice, reused (no allocation per flush)
 	unsynced []*segment // written since the last sync (interval mode)
 	dirNew   bool       // a segment was created: sync the directory
 	doomed   []doomedSeg

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,4 +315,31 @@ func TestFileStore_CorruptOnRead(t *testing.T) {
 	}
 	checkReport(t, s.Reports(), files[0], 3, 3)
 	checkMsg(t, s, 4, "c.x", nil, []byte("message-004-zzzzzzzz"))
+}
+
+func TestFileStore_FlushMakesAppendsDurable(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	fs := newFaultFS()
+	cfg := FileConfig{Dir: "/d", SegmentSize: 1024, FS: fs}
+	s, err := OpenFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if _, err := s.Append("a", nil, payload(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.FS = fs.powerLoss(r, true)
+	s, err = OpenFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 100 {
+		checkMsg(t, s, uint64(i+1), "a", nil, payload(i))
+	}
 }

@@ -18,6 +18,14 @@ type Store interface {
 	// refuses the message with ErrMaxMsgs, ErrMaxBytes or ErrMaxMsgsPerSubject;
 	// an oversized one gets ErrMaxMsgSize.
 	StoreMsg(subject string, hdr, data []byte, ts int64) (uint64, error)
+	// Append is StoreMsg without the wait: the message is stored and
+	// visible, and becomes durable when Flush (or a later StoreMsg) returns.
+	// A caller holding a batch (the stream engine with one read batch of
+	// publishes) appends them all and flushes once before acknowledging:
+	// one write and one fsync for the batch.
+	Append(subject string, hdr, data []byte, ts int64) (uint64, error)
+	// Flush returns once everything stored so far is durable.
+	Flush() error
 
 	// LoadMsg loads message seq into sm (allocated when nil) and returns it.
 	// sm.Header and sm.Data alias sm's own buffer, reused by the next load

@@ -395,3 +395,21 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestSuite_AppendFlush(t *testing.T) {
+	forEachStore(t, Config{}, func(t *testing.T, s Store) {
+		for i := 1; i <= 50; i++ {
+			seq, err := s.Append("batch", nil, []byte{byte(i)}, 0)
+			if err != nil || seq != uint64(i) {
+				t.Fatalf("Append = %d, %v", seq, err)
+			}
+			checkMsg(t, s, seq, "batch", nil, []byte{byte(i)}) // visible before Flush
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if st := s.State(false); st.Msgs != 50 {
+			t.Fatalf("State = %+v", st)
+		}
+	})
+}
