@@ -93,10 +93,10 @@ func (b *fileBackend) flushIO(tok uint64, syncNow bool) error {
 
 func syncAll(fs FS, dir string, segs []*segment, dirSync bool) error {
 	for _, sg := range segs {
-		if !sg.doomed {
-			if err := sg.f.Sync(); err != nil {
-				return err
-			}
+		// A doomed segment is synced too: its file stays open until
+		// removeDoomed, which runs under the same ioMu after this.
+		if err := sg.f.Sync(); err != nil {
+			return err
 		}
 	}
 	if dirSync {

@@ -20,6 +20,8 @@ type store struct {
 	now    func() time.Time
 	closed bool
 	age    *time.Timer // max-age expiry, armed while there are messages
+	// ageArmed: age will fire for the current oldest message (or earlier).
+	ageArmed bool
 }
 
 func newStore(cfg Config, be backend, idx index) *store {

@@ -112,7 +112,7 @@ func (s *store) enforceAllLocked() error {
 	if err := s.expireLocked(s.now()); err != nil {
 		return err
 	}
-	s.armAgeLocked()
+	s.rearmAgeLocked()
 	return nil
 }
 
@@ -136,14 +136,24 @@ func (s *store) expireLocked(now time.Time) error {
 }
 
 // armAgeLocked schedules the next expiry for when the oldest message turns
-// MaxAge old.
+// MaxAge old, unless one is already scheduled (newer messages expire later,
+// so StoreMsg need not touch the timer).
 func (s *store) armAgeLocked() {
+	if s.ageArmed {
+		return
+	}
+	s.rearmAgeLocked()
+}
+
+func (s *store) rearmAgeLocked() {
 	if s.lim.MaxAge <= 0 || s.idx.msgs == 0 || s.closed {
 		if s.age != nil {
 			s.age.Stop()
 		}
+		s.ageArmed = false
 		return
 	}
+	s.ageArmed = true
 	d := max(time.Unix(0, s.idx.ents[0].ts).Add(s.lim.MaxAge).Sub(s.now()), time.Millisecond)
 	if s.age == nil {
 		s.age = time.AfterFunc(d, s.expireTick)
@@ -159,7 +169,7 @@ func (s *store) expireTick() {
 		return
 	}
 	err := s.expireLocked(s.now())
-	s.armAgeLocked()
+	s.rearmAgeLocked()
 	tok := s.be.token()
 	s.mu.Unlock()
 	if err == nil {

@@ -50,10 +50,13 @@ func subjectMatches(filter, subject string) bool {
 	}
 }
 
+// maxSubjectLen is what a record's 16-bit subject length holds.
+const maxSubjectLen = 0xffff
+
 // validSubject reports whether s is a literal subject a message may carry:
 // non-empty tokens, no wildcards, no whitespace.
 func validSubject(s string) bool {
-	if s == "" {
+	if s == "" || len(s) > maxSubjectLen {
 		return false
 	}
 	start := 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -410,6 +411,67 @@ func TestSuite_AppendFlush(t *testing.T) {
 		}
 		if st := s.State(false); st.Msgs != 50 {
 			t.Fatalf("State = %+v", st)
+		}
+	})
+}
+
+// TestSuite_Concurrent runs writers, readers, removers and purges at once
+// (for -race) and checks the counts add up.
+func TestSuite_Concurrent(t *testing.T) {
+	forEachStore(t, Config{Limits: Limits{MaxMsgsPerSubject: 50}}, func(t *testing.T, s Store) {
+		const writers, each = 4, 300
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					if _, err := s.StoreMsg(fmt.Sprintf("c.%d.%d", w, i%7), nil, []byte("x"), 0); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			var sm Msg
+			for i := range 2000 {
+				_, _ = s.LoadNextMsg("c.*.3", uint64(i), &sm)
+				_, _ = s.LoadLastMsg("c.1.>", &sm)
+				_ = s.State(i%10 == 0)
+				_ = s.SubjectsState("c.2.*")
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				if _, err := s.RemoveMsg(uint64(i*5+1), i%20 == 0); err != nil {
+					errs <- err
+					return
+				}
+				if i%50 == 49 {
+					if _, err := s.Purge(PurgeOpts{Subject: "c.0.>", Keep: 5}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		st := s.State(true)
+		var sum uint64
+		for _, n := range s.SubjectsState("") {
+			sum += n
+		}
+		if st.LastSeq != writers*each || sum != st.Msgs || uint64(st.NumDeleted)+st.Msgs != st.LastSeq-st.FirstSeq+1 {
+			t.Fatalf("State %+v, subjects sum %d", st, sum)
 		}
 	})
 }
