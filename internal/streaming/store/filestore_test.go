@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func segFiles(t *testing.T, dir string) []string {
@@ -340,6 +341,75 @@ func TestFileStore_FlushMakesAppendsDurable(t *testing.T) {
 	}
 	defer s.Close()
 	for i := range 100 {
+		checkMsg(t, s, uint64(i+1), "a", nil, payload(i))
+	}
+}
+
+// A segment emptied and removed may hold the only tombstone of a message
+// in an older segment that survives; that delete must survive too.
+func TestFileStore_TombstonesOutliveTheirSegment(t *testing.T) {
+	cfg := FileConfig{Dir: t.TempDir(), SegmentSize: recHdrLen + 10*(recHdrLen+1+20)}
+	s := openFileT(t, cfg)
+	data := make([]byte, 20)
+	for range 10 {
+		mustStore(t, s, "a", nil, data) // segment 1: 1-10
+	}
+	mustStore(t, s, "a", nil, data)                  // 11 opens segment 2
+	if _, err := s.RemoveMsg(5, false); err != nil { // tombstone in segment 2
+		t.Fatal(err)
+	}
+	for range 9 {
+		mustStore(t, s, "a", nil, data) // 12-20
+	}
+	for range 10 {
+		mustStore(t, s, "a", nil, data) // 21-30, segments 3 and on
+	}
+	n := len(segFiles(t, cfg.Dir))
+	for seq := uint64(11); seq <= 20; seq++ {
+		if _, err := s.RemoveMsg(seq, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = reopen(t, s, cfg)
+	if got := len(segFiles(t, cfg.Dir)); got != n-1 {
+		t.Fatalf("%d segments, want %d (segment 2 removed)", got, n-1)
+	}
+	if _, err := s.LoadMsg(5, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted message 5 came back: %v", err)
+	}
+	if st := s.State(false); st.Msgs != 19 || st.NumDeleted != 11 {
+		t.Fatalf("State = %+v", st)
+	}
+}
+
+func TestFileStore_IntervalSyncsInBackground(t *testing.T) {
+	fs := newFaultFS()
+	cfg := FileConfig{Dir: "/d", FS: fs, SyncInterval: 5 * time.Millisecond}
+	s, err := OpenFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		mustStore(t, s, "a", nil, payload(i))
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		for _, n := range fs.names {
+			if !bytes.Equal(n.data, n.synced) {
+				return false
+			}
+		}
+		return len(fs.durable) == len(fs.names)
+	})
+	cfg.FS = fs.powerLoss(rand.New(rand.NewPCG(1, 1)), false)
+	_ = s.Close()
+	s, err = OpenFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 20 {
 		checkMsg(t, s, uint64(i+1), "a", nil, payload(i))
 	}
 }
