@@ -70,14 +70,18 @@
 // crash leaves behind (a torn write): it is truncated so appends continue
 // from intact data, and reported (Torn when incomplete or zero-filled).
 // Damage elsewhere is left in place. A record that fails verification on a
-// later read is never served: LoadMsg returns an error wrapping ErrCorrupt,
-// and a Report is added.
+// later read is never served: LoadMsg (and LoadNextMsg, LoadLastMsg)
+// return an error wrapping ErrCorrupt, and a Report is added; a consumer
+// moving forward should skip that sequence (or remove it).
 //
 // # Durability
 //
 // StoreMsg (and every removal) returns only after its record was written
 // to the operating system, so a process crash (kill -9) never loses an
-// acknowledged change. Beyond that, per FileConfig.SyncInterval:
+// acknowledged change. Append stores without waiting and Flush waits for
+// everything appended so far: a caller with a batch pays one write (and
+// one fsync) for all of it, and acknowledges after Flush. Beyond that, per
+// FileConfig.SyncInterval:
 //
 //   - 0 (default): the record is also fsynced (and the directory, after a
 //     new segment) before the call returns. Concurrent writers share one

@@ -146,6 +146,9 @@ func (f *ffile) ReadAt(p []byte, off int64) (int, error) {
 	if f.fs.dead {
 		return 0, errPowerLost
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if off >= int64(len(f.n.data)) {
 		return 0, io.EOF
 	}

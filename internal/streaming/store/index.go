@@ -58,9 +58,7 @@ func (x *index) get(seq uint64) (*ent, bool) {
 // add records message seq, which must be above last; sequences skipped in
 // between are recorded as removed (recovery after lost records).
 func (x *index) add(seq uint64, subject string, size uint32, ts int64) {
-	for x.last+1 < seq {
-		x.addGap()
-	}
+	x.extendTo(seq - 1)
 	if len(x.ents) == 0 {
 		x.base = seq
 	}
@@ -71,15 +69,19 @@ func (x *index) add(seq uint64, subject string, size uint32, ts int64) {
 	x.bytes += uint64(size)
 }
 
-// addGap records sequence last+1 as assigned and already removed.
-func (x *index) addGap() {
-	if len(x.ents) == 0 {
-		x.base = x.last + 2
-		x.last++
+// extendTo records the sequences up to seq as assigned and removed.
+func (x *index) extendTo(seq uint64) {
+	if seq <= x.last {
 		return
 	}
-	x.ents = append(x.ents, ent{})
-	x.last++
+	if len(x.ents) == 0 {
+		x.last, x.base = seq, seq+1
+		return
+	}
+	for x.last < seq {
+		x.ents = append(x.ents, ent{})
+		x.last++
+	}
 }
 
 // remove marks seq removed and returns its entry as it was.

@@ -25,6 +25,10 @@ func (b *fileBackend) recover() error {
 	if err := b.fs.MkdirAll(b.dir); err != nil {
 		return fmt.Errorf("store: create %s: %w", b.dir, err)
 	}
+	// Make the directory itself durable, in case it was just created.
+	if err := b.fs.SyncDir(filepath.Dir(filepath.Clean(b.dir))); err != nil {
+		return fmt.Errorf("store: sync %s: %w", filepath.Dir(b.dir), err)
+	}
 	names, err := b.fs.ReadDir(b.dir)
 	if err != nil {
 		return fmt.Errorf("store: read %s: %w", b.dir, err)
@@ -80,7 +84,7 @@ func (sc *scanner) scan(sg *segment, last bool) error {
 		sc.buf = make([]byte, size)
 	}
 	buf := sc.buf[:size]
-	if _, err := sg.f.ReadAt(buf, 0); err != nil {
+	if _, err := sg.f.ReadAt(buf, 0); err != nil && size > 0 {
 		return fmt.Errorf("store: read %s: %w", sg.path, err)
 	}
 	off := 0
@@ -182,13 +186,23 @@ func (sc *scanner) finish() { sc.flushOpen(0) }
 
 var errOrder = errors.New("record: sequence out of order")
 
+// maxGap bounds the sequences a record may skip while messages are live:
+// lost records account for gaps, and no segment holds this many. Only a
+// skip record (a purge) moves the sequence further.
+const maxGap = 1 << 24
+
+func tooFar(x *index, seq uint64) bool {
+	return x.msgs > 0 && seq > x.last+maxGap
+}
+
 // apply adds one intact record to the index. An error means the record,
 // though its checksum holds, cannot be right (treated as damage).
 func (sc *scanner) apply(sg *segment, r record, off, n int) error {
 	b, x := sc.b, sc.b.x
 	switch r.kind {
 	case kindMsg, kindErased:
-		if r.seq <= x.last || r.seq == 0 {
+		if r.seq <= x.last || r.seq == 0 || tooFar(x, r.seq) ||
+			(len(sg.offs) > 0 && r.seq > sg.first+uint64(len(sg.offs))+maxGap) {
 			return errOrder
 		}
 		sc.flushOpen(r.seq)
@@ -201,18 +215,17 @@ func (sc *scanner) apply(sg *segment, r record, off, n int) error {
 		}
 		if r.kind == kindErased {
 			sg.offs = append(sg.offs, noOff)
-			for x.last < r.seq {
-				x.addGap()
-			}
+			x.extendTo(r.seq)
 			return nil
 		}
 		sg.offs = append(sg.offs, uint32(off))
 		sg.live++
 		x.addBytes(r.seq, r.subject, uint32(n-recHdrLen), r.ts)
 	case kindDelete:
-		for x.last < r.seq { // its message was lost; never reuse the sequence
-			x.addGap()
+		if r.seq == 0 || tooFar(x, r.seq) {
+			return errOrder
 		}
+		x.extendTo(r.seq) // when its message was lost: never reuse the sequence
 		if _, ok := x.remove(r.seq); ok {
 			if o, _, found := b.find(r.seq); found {
 				o.live--
