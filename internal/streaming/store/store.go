@@ -171,7 +171,7 @@ func (r Report) String() string {
 	case r.FirstSeq != 0:
 		s += fmt.Sprintf(", message sequences from %d lost", r.FirstSeq)
 	default:
-		s += ", no messages lost"
+		s += ", no message sequence known to be lost"
 	}
 	if r.Detail != "" {
 		s += " (" + r.Detail + ")"
