@@ -16,6 +16,11 @@ const (
 	maxReadBuf   = 64 * 1024
 	maxKeptOut   = 64 * 1024 // outbound buffers larger than this are not reused
 	maxL1Entries = 512
+	// A producer whose messages push a subscriber's pending bytes past 3/4
+	// of max_pending waits up to stallMax after its read batch for that
+	// subscriber to drain (as nats-server does), instead of racing it into
+	// a slow-consumer disconnect.
+	stallMax = 10 * time.Millisecond
 )
 
 // conn is one client connection.
@@ -39,7 +44,8 @@ type conn struct {
 	msgBuf  []byte             // in-process publishes: headers and data joined
 	// Counted per read batch, then published with one atomic add each.
 	inMsgs, inBytes   int64
-	outMsgs, outBytes int64 // delivered by this connection's publishes
+	outMsgs, outBytes int64         // delivered by this connection's publishes
+	stallWait         chan struct{} // a subscriber this batch filled up; closed when it drains
 
 	headers atomic.Bool // deliver HMSG to this connection
 
@@ -60,6 +66,7 @@ type conn struct {
 	stop     time.Time
 	sent     struct{ msgs, bytes int64 } // delivered to this connection
 
+	stallCh   chan struct{} // closed (under mu) when pending falls below the stall mark
 	kick      chan struct{} // capacity 1: wakes the writer
 	done      chan struct{} // closed when the connection closes
 	pingTimer *time.Timer
@@ -101,6 +108,7 @@ func (c *conn) readLoop() {
 		if n > 0 {
 			perr := c.p.parse(buf[:n], c)
 			c.flushBatch()
+			c.waitStall()
 			if perr != nil {
 				c.protoFail(perr)
 				return
@@ -147,6 +155,25 @@ func (c *conn) flushBatch() {
 		delete(c.pcd, sc)
 	}
 }
+
+// waitStall holds this producer back until a subscriber it filled up drains,
+// for at most stallMax.
+func (c *conn) waitStall() {
+	if c.stallWait == nil {
+		return
+	}
+	t := time.NewTimer(stallMax)
+	select {
+	case <-c.stallWait:
+	case <-t.C:
+	case <-c.done:
+	}
+	t.Stop()
+	c.stallWait = nil
+}
+
+// stallMark is the pending size past which producers are held back.
+func (c *conn) stallMark() int64 { return c.srv.opts.MaxPending / 4 * 3 }
 
 // protoFail ends the connection after a protocol error, sending its -ERR.
 func (c *conn) protoFail(err error) {
@@ -204,6 +231,10 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 	n, err := c.nc.Write(buf)
 	c.mu.Lock()
 	c.pending -= int64(len(buf))
+	if c.stallCh != nil && c.pending <= c.stallMark() {
+		close(c.stallCh)
+		c.stallCh = nil
+	}
 	c.mu.Unlock()
 	if cap(buf) <= maxKeptOut {
 		*spare = buf[:0]
@@ -274,6 +305,10 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 	}
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
+	}
+	if c.stallCh != nil {
+		close(c.stallCh)
+		c.stallCh = nil
 	}
 	c.mu.Unlock()
 

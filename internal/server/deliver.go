@@ -113,6 +113,12 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	sc.out = append(sc.out, body...)
 	sc.out = append(sc.out, crlf...)
 	sc.pending += size
+	if sc.pending > sc.stallMark() && sc != c && c.stallWait == nil && c.done != nil {
+		if sc.stallCh == nil {
+			sc.stallCh = make(chan struct{})
+		}
+		c.stallWait = sc.stallCh
+	}
 	sc.sent.msgs++
 	sc.sent.bytes += int64(len(body))
 	sc.mu.Unlock()
