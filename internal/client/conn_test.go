@@ -321,4 +321,6 @@ func TestConnectErrors(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && containsFold(s, sub)) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && containsFold(s, sub))
+}
