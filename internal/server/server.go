@@ -2,18 +2,50 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nkeys"
 )
 
+// Version is natsctl's own version, set by the command from its build info;
+// it goes in INFO as natsctl_version.
+var Version = "dev"
+
 // Server is one NATS-compatible broker. Build it with New, run it with Start,
-// stop it with Shutdown.
+// stop it with Shutdown (or LameDuck).
 type Server struct {
-	opts Options
-	ln   net.Listener
-	wg   sync.WaitGroup
+	opts  Options
+	id    string
+	name  string
+	log   *slog.Logger
+	ln    net.Listener
+	sl    *Sublist
+	start time.Time
+	info  serverInfo // template; per-connection fields filled on accept
+
+	mu      sync.Mutex
+	conns   map[uint64]*conn
+	running bool
+	closing bool // Shutdown or lame duck started: no new connections
+	ldm     bool
+
+	nextCID  atomic.Uint64
+	wg       sync.WaitGroup
+	shutOnce sync.Once
+	done     chan struct{} // closed when Shutdown completes
+
+	stats struct {
+		inMsgs, inBytes, outMsgs, outBytes atomic.Int64
+		slowConsumers, totalConns          atomic.Int64
+	}
 }
 
 // New validates opts and binds the client listener, so that Addr is known
@@ -23,11 +55,44 @@ func New(opts Options) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	kp, err := nkeys.CreateServer()
+	if err != nil {
+		return nil, fmt.Errorf("create server identity: %w", err)
+	}
+	id, err := kp.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("create server identity: %w", err)
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
 	if err != nil {
-		return nil, fmt.Errorf("listen for clients: %w", err)
+		return nil, fmt.Errorf("listen for clients on %s:%d: %w", opts.Host, opts.Port, err)
 	}
-	return &Server{opts: opts, ln: ln}, nil
+	s := &Server{
+		opts:  opts,
+		id:    id,
+		name:  opts.ServerName,
+		log:   opts.Logger,
+		ln:    ln,
+		sl:    NewSublist(),
+		conns: make(map[uint64]*conn),
+		done:  make(chan struct{}),
+	}
+	if s.name == "" {
+		s.name = id
+	}
+	s.info = serverInfo{
+		ID:             id,
+		Name:           s.name,
+		Version:        ProtocolVersion,
+		Proto:          1,
+		GoVersion:      runtime.Version(),
+		Host:           opts.Host,
+		Port:           s.Addr().Port,
+		Headers:        true,
+		MaxPayload:     opts.MaxPayload,
+		NatsctlVersion: Version,
+	}
+	return s, nil
 }
 
 // Addr is the bound client address.
@@ -36,12 +101,141 @@ func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
 // ClientURL is a nats:// URL for the client listener.
 func (s *Server) ClientURL() string { return "nats://" + s.Addr().String() }
 
-// Start begins accepting clients.
-func (s *Server) Start() error { return nil }
+// ID is the server's public nkey identity.
+func (s *Server) ID() string { return s.id }
 
-// Shutdown stops the server.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.ln.Close()
-	s.wg.Wait()
-	return err
+// Name is the server name (the ID unless configured).
+func (s *Server) Name() string { return s.name }
+
+// Start begins accepting clients in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return ErrServerClosed
+	}
+	if s.running {
+		return nil
+	}
+	s.running, s.start = true, time.Now()
+	s.wg.Add(1)
+	go s.acceptLoop()
+	s.log.Info("listening for client connections", "addr", s.Addr().String(), "server_id", s.id, "server_name", s.name)
+	return nil
 }
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	backoff := 5 * time.Millisecond
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait and go on.
+			s.log.Warn("accept error", "err", err)
+			time.Sleep(backoff)
+			backoff = min(backoff*2, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		s.accept(nc)
+	}
+}
+
+// accept registers a new client, sends INFO and starts its goroutines.
+func (s *Server) accept(nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	c := newConn(s, nc, s.nextCID.Add(1))
+	info := s.info
+	info.ClientID, info.ClientIP = c.cid, c.host
+	s.mu.Lock()
+	info.LameDuckMode = s.ldm
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if len(s.conns) >= s.opts.MaxConnections {
+		s.mu.Unlock()
+		// INFO first, then the error, as nats-server does.
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write(append(infoLine(&info), errLine(errMaxConnections)...))
+		nc.Close()
+		s.log.Warn("maximum connections exceeded", "max_connections", s.opts.MaxConnections, "remote", nc.RemoteAddr().String())
+		return
+	}
+	s.conns[c.cid] = c
+	s.stats.totalConns.Add(1)
+	s.wg.Add(2)
+	s.mu.Unlock()
+
+	c.out = infoLine(&info)
+	c.pending = int64(len(c.out))
+	c.log.Debug("client connected")
+	c.startPings()
+	go c.writeLoop()
+	c.wake()
+	go c.readLoop()
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c.cid)
+	s.mu.Unlock()
+}
+
+// NumConns is the number of open client connections.
+func (s *Server) NumConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// SlowConsumers counts connections cut off as slow consumers.
+func (s *Server) SlowConsumers() int64 { return s.stats.slowConsumers.Load() }
+
+// NumSubscriptions is the number of subscriptions in the index.
+func (s *Server) NumSubscriptions() int { return s.sl.Count() }
+
+// snapshotConns returns the open connections.
+func (s *Server) snapshotConns() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Shutdown stops accepting, flushes what is queued for each client, closes
+// the connections and waits for every goroutine, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.ln.Close()
+		for _, c := range s.snapshotConns() {
+			c.closeConn(closeServerShutdown, true)
+		}
+		go func() {
+			s.wg.Wait()
+			close(s.done)
+		}()
+	})
+	select {
+	case <-s.done:
+		s.log.Info("server stopped")
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done is closed once Shutdown has finished.
+func (s *Server) Done() <-chan struct{} { return s.done }

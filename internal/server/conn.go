@@ -1,0 +1,421 @@
+package server
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Read buffer sizes: start small so idle connections stay cheap, grow while
+// reads fill the buffer, shrink after repeated short reads (as nats-server).
+const (
+	minReadBuf   = 512
+	maxReadBuf   = 64 * 1024
+	maxKeptOut   = 64 * 1024 // outbound buffers larger than this are not reused
+	maxL1Entries = 512
+)
+
+// conn is one client connection.
+type conn struct {
+	srv   *Server
+	cid   uint64
+	nc    net.Conn
+	host  string
+	port  int
+	start time.Time
+	log   *slog.Logger
+
+	// Read side: owned by the read goroutine.
+	p       parser
+	opts    connectOpts
+	gotConn bool // CONNECT seen
+	l1      map[string]*matchResult
+	l1gen   uint64
+	pcd     map[*conn]struct{} // connections written to in this read batch
+	scratch []byte             // MSG header being built
+	// Counted per read batch, then published with one atomic add each.
+	inMsgs, inBytes   int64
+	outMsgs, outBytes int64 // delivered by this connection's publishes
+
+	headers atomic.Bool // deliver HMSG to this connection
+
+	// Guarded by mu.
+	mu       sync.Mutex
+	out      []byte
+	pending  int64 // bytes queued or being written
+	closed   bool
+	flush    bool // on close, the writer flushes out before closing nc
+	reason   closeReason
+	subs     map[string]*subscription
+	pingsOut int
+	pingSent time.Time
+	rtt      time.Duration
+	name     string
+	lang     string
+	version  string
+	stop     time.Time
+	sent     struct{ msgs, bytes int64 } // delivered to this connection
+
+	kick      chan struct{} // capacity 1: wakes the writer
+	done      chan struct{} // closed when the connection closes
+	pingTimer *time.Timer
+
+	stats struct { // read without locks by monitoring
+		inMsgs, inBytes atomic.Int64
+		last            atomic.Int64 // unix nanos of the last inbound op batch
+	}
+}
+
+func newConn(s *Server, nc net.Conn, cid uint64) *conn {
+	c := &conn{
+		srv:   s,
+		cid:   cid,
+		nc:    nc,
+		start: time.Now(),
+		opts:  defaultConnectOpts(),
+		subs:  make(map[string]*subscription),
+		kick:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		pcd:   make(map[*conn]struct{}),
+	}
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.host, c.port = a.IP.String(), a.Port
+	}
+	c.log = s.log.With("cid", cid, "remote", nc.RemoteAddr().String())
+	c.p = parser{maxControl: int(s.opts.MaxControlLine), maxPayload: int(s.opts.MaxPayload)}
+	c.stats.last.Store(c.start.UnixNano())
+	return c
+}
+
+// readLoop reads, parses and delivers until the connection ends.
+func (c *conn) readLoop() {
+	defer c.srv.wg.Done()
+	buf := make([]byte, minReadBuf)
+	short := 0
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			perr := c.p.parse(buf[:n], c)
+			c.flushBatch()
+			if perr != nil {
+				c.protoFail(perr)
+				return
+			}
+			// Grow while reads fill the buffer, shrink after short ones.
+			switch {
+			case n == len(buf) && len(buf) < maxReadBuf:
+				buf = make([]byte, len(buf)*2)
+				short = 0
+			case n < len(buf)/2 && len(buf) > minReadBuf:
+				if short++; short > 2 {
+					buf = make([]byte, len(buf)/2)
+					short = 0
+				}
+			}
+		}
+		if err != nil {
+			c.closeConn(closeClientClosed, false)
+			return
+		}
+		if c.isClosed() {
+			return
+		}
+	}
+}
+
+// flushBatch publishes this batch's counters and wakes each writer it touched.
+func (c *conn) flushBatch() {
+	if c.inMsgs > 0 {
+		c.stats.inMsgs.Add(c.inMsgs)
+		c.stats.inBytes.Add(c.inBytes)
+		c.srv.stats.inMsgs.Add(c.inMsgs)
+		c.srv.stats.inBytes.Add(c.inBytes)
+		c.inMsgs, c.inBytes = 0, 0
+	}
+	if c.outMsgs > 0 {
+		c.srv.stats.outMsgs.Add(c.outMsgs)
+		c.srv.stats.outBytes.Add(c.outBytes)
+		c.outMsgs, c.outBytes = 0, 0
+	}
+	c.stats.last.Store(time.Now().UnixNano())
+	for sc := range c.pcd {
+		sc.wake()
+		delete(c.pcd, sc)
+	}
+}
+
+// protoFail ends the connection after a protocol error, sending its -ERR.
+func (c *conn) protoFail(err error) {
+	pe, ok := err.(*protoError)
+	if !ok {
+		pe = &protoError{reason: closeProtocolViolation}
+	}
+	c.log.Debug("protocol error", "err", pe.Error())
+	if pe.text != "" {
+		c.enqueue(errLine(pe.text))
+	}
+	c.closeConn(pe.reason, true)
+}
+
+// writeLoop owns socket writes: it swaps the outbound buffer out under mu and
+// writes it outside the lock.
+func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
+	var spare []byte
+	for {
+		select {
+		case <-c.kick:
+		case <-c.done:
+			c.mu.Lock()
+			flush := c.flush
+			c.mu.Unlock()
+			if flush {
+				c.writeOut(&spare, true)
+			}
+			c.nc.Close()
+			return
+		}
+		if !c.writeOut(&spare, false) {
+			return
+		}
+	}
+}
+
+// writeOut writes what is pending; false when the connection failed.
+func (c *conn) writeOut(spare *[]byte, closing bool) bool {
+	c.mu.Lock()
+	buf := c.out
+	c.out = (*spare)[:0]
+	*spare = nil
+	c.mu.Unlock()
+	if len(buf) == 0 {
+		*spare = buf
+		return true
+	}
+	deadline := c.srv.opts.WriteDeadline
+	if closing && deadline > time.Second {
+		deadline = time.Second
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(deadline))
+	n, err := c.nc.Write(buf)
+	c.mu.Lock()
+	c.pending -= int64(len(buf))
+	c.mu.Unlock()
+	if cap(buf) <= maxKeptOut {
+		*spare = buf[:0]
+	}
+	if err != nil && !closing {
+		reason := closeWriteError
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			reason = closeSlowConsumerDeadline
+			c.srv.stats.slowConsumers.Add(1)
+			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", len(buf))
+		}
+		c.closeConn(reason, false)
+		return false
+	}
+	return true
+}
+
+// wake kicks the writer without blocking.
+func (c *conn) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// enqueue queues b for this connection and wakes its writer; used outside the
+// read loop's batching (timers, errors, other goroutines).
+func (c *conn) enqueue(b []byte) {
+	c.mu.Lock()
+	if !c.closed {
+		c.out = append(c.out, b...)
+		c.pending += int64(len(b))
+	}
+	c.mu.Unlock()
+	c.wake()
+}
+
+// sendSelf queues b from this connection's own read loop; the writer is woken
+// once at the end of the read batch.
+func (c *conn) sendSelf(b []byte) {
+	c.mu.Lock()
+	if !c.closed {
+		c.out = append(c.out, b...)
+		c.pending += int64(len(b))
+	}
+	c.mu.Unlock()
+	c.pcd[c] = struct{}{}
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// closeConn ends the connection once: with flush, the writer sends what is
+// queued (an -ERR, say) before closing the socket. Callers hold no conn.mu.
+func (c *conn) closeConn(reason closeReason, flush bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.flush, c.reason, c.stop = true, flush, reason, time.Now()
+	subs := make([]*subscription, 0, len(c.subs))
+	for _, s := range c.subs {
+		subs = append(subs, s)
+	}
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	c.mu.Unlock()
+
+	close(c.done)
+	if !flush {
+		c.nc.Close()
+	} else if tc, ok := c.nc.(*net.TCPConn); ok {
+		_ = tc.CloseRead() // nothing more is read; the writer closes the rest
+	}
+	for _, s := range subs {
+		c.srv.sl.Remove(s)
+	}
+	c.srv.removeConn(c)
+	c.log.Debug("connection closed", "reason", reason.String())
+}
+
+// startPings arms the keep-alive timer.
+func (c *conn) startPings() {
+	c.mu.Lock()
+	c.pingTimer = time.AfterFunc(c.srv.opts.PingInterval, c.pingTick)
+	c.mu.Unlock()
+}
+
+// pingTick sends a PING, or ends a connection that left ping_max unanswered.
+func (c *conn) pingTick() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.pingsOut >= c.srv.opts.PingMax {
+		c.mu.Unlock()
+		c.log.Debug("stale connection")
+		c.enqueue(errLine(errStale))
+		c.closeConn(closeStale, true)
+		return
+	}
+	c.pingsOut++
+	c.pingSent = time.Now()
+	c.out = append(c.out, protoPing...)
+	c.pending += int64(len(protoPing))
+	c.pingTimer.Reset(c.srv.opts.PingInterval)
+	c.mu.Unlock()
+	c.wake()
+}
+
+// ---- handler: operations from the parser ----
+
+func (c *conn) processConnect(arg []byte) error {
+	opts := defaultConnectOpts()
+	if err := json.Unmarshal(arg, &opts); err != nil {
+		return errParseBadConnect
+	}
+	if opts.NoResponders && !opts.Headers {
+		return errParseNoRespHdrs
+	}
+	c.opts, c.gotConn = opts, true
+	c.p.headers = opts.Headers
+	c.headers.Store(opts.Headers)
+	c.mu.Lock()
+	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
+	c.mu.Unlock()
+	c.trace("CONNECT", arg)
+	if opts.Verbose {
+		c.sendSelf(protoOK)
+	}
+	return nil
+}
+
+func (c *conn) processPing() error {
+	c.trace("PING", nil)
+	c.sendSelf(protoPong)
+	return nil
+}
+
+func (c *conn) processPong() error {
+	c.mu.Lock()
+	c.pingsOut = 0
+	if !c.pingSent.IsZero() {
+		c.rtt = time.Since(c.pingSent)
+		c.pingSent = time.Time{}
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *conn) processSub(subject, queue, sid []byte) error {
+	c.trace("SUB", subject)
+	if !validSubject(subject) || (queue != nil && !validQueue(queue)) {
+		c.sendSelf(errLine(errInvalidSubject))
+		return nil
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	if _, dup := c.subs[string(sid)]; dup {
+		c.mu.Unlock() // nats-server ignores a SUB that reuses a sid
+		return c.ok()
+	}
+	if max := c.srv.opts.MaxSubscriptions; max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		c.sendSelf(errLine(errMaxSubs))
+		return nil
+	}
+	sub := &subscription{c: c, subject: string(subject), queue: string(queue), sid: string(sid)}
+	c.subs[sub.sid] = sub
+	c.mu.Unlock()
+	c.srv.sl.Insert(sub)
+	return c.ok()
+}
+
+func (c *conn) processUnsub(sid []byte, max int64) error {
+	c.trace("UNSUB", sid)
+	c.mu.Lock()
+	sub := c.subs[string(sid)]
+	remove := sub != nil && (max <= 0 || sub.nm.Load() >= max)
+	if sub != nil {
+		if remove {
+			delete(c.subs, sub.sid)
+		} else {
+			sub.max.Store(max)
+		}
+	}
+	c.mu.Unlock()
+	if remove {
+		c.srv.sl.Remove(sub)
+	}
+	return c.ok()
+}
+
+// ok sends +OK when the client asked for verbose mode.
+func (c *conn) ok() error {
+	if c.opts.Verbose {
+		c.sendSelf(protoOK)
+	}
+	return nil
+}
+
+// trace logs a protocol operation when tracing is on.
+func (c *conn) trace(op string, arg []byte) {
+	if c.srv.opts.Trace {
+		c.log.Debug("<<- "+op, "arg", string(arg))
+	}
+}

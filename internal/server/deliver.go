@@ -1,0 +1,161 @@
+package server
+
+import (
+	"math/rand/v2"
+	"strconv"
+)
+
+// processPub handles one PUB/HPUB: match, then deliver to every plain
+// subscription and one member of each queue group.
+func (c *conn) processPub(pa *pubArgs, payload []byte) error {
+	c.inMsgs++
+	c.inBytes += int64(len(payload))
+	if c.srv.opts.Trace {
+		c.trace("PUB", pa.subject)
+	}
+	if c.opts.Pedantic && !validLiteralSubject(pa.subject) {
+		c.sendSelf(errLine(errInvalidPubSubj))
+		return c.ok()
+	}
+	// nats-server acknowledges before delivering, even to the publisher.
+	c.ok()
+	r := c.match(pa.subject)
+	for _, sub := range r.psubs {
+		c.deliver(sub, pa, payload)
+	}
+	for _, members := range r.qsubs {
+		// One random member; if it cannot take the message (echo off,
+		// auto-unsubscribed, closed), the next one does.
+		start := rand.IntN(len(members))
+		for i := range members {
+			if c.deliver(members[(start+i)%len(members)], pa, payload) {
+				break
+			}
+		}
+	}
+	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
+		c.noResponders(pa)
+	}
+	return nil
+}
+
+// match looks subj up through this connection's own cache, revalidated by the
+// sublist's generation, then the shared one.
+func (c *conn) match(subj []byte) *matchResult {
+	sl := c.srv.sl
+	if gen := sl.genid.Load(); gen != c.l1gen || c.l1 == nil {
+		if c.l1 == nil {
+			c.l1 = make(map[string]*matchResult)
+		} else {
+			clear(c.l1)
+		}
+		c.l1gen = gen
+	}
+	if r, ok := c.l1[string(subj)]; ok {
+		return r
+	}
+	key := string(subj)
+	r := sl.Match(key)
+	if len(c.l1) >= maxL1Entries {
+		clear(c.l1)
+	}
+	c.l1[key] = r
+	return r
+}
+
+// deliver queues the message on sub's connection; false when it could not.
+func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
+	sc := sub.c
+	if sc == c && !c.opts.Echo {
+		return false
+	}
+	if max := sub.max.Load(); max > 0 {
+		n := sub.nm.Add(1)
+		if n > max {
+			return false
+		}
+		if n == max {
+			defer sc.unsubscribe(sub)
+		}
+	} else {
+		sub.nm.Add(1)
+	}
+	hdr, body := pa.hdr, payload
+	if hdr >= 0 && !sc.headers.Load() {
+		// A client that did not announce headers gets the payload alone.
+		body, hdr = payload[hdr:], -1
+	}
+	c.scratch = appendMsgHeader(c.scratch[:0], pa.subject, sub.sid, pa.reply, hdr, len(body))
+	size := int64(len(c.scratch) + len(body) + 2)
+
+	sc.mu.Lock()
+	if sc.closed {
+		sc.mu.Unlock()
+		return false
+	}
+	if sc.pending+size > c.srv.opts.MaxPending {
+		sc.mu.Unlock()
+		c.srv.stats.slowConsumers.Add(1)
+		sc.log.Info("slow consumer: pending bytes over max_pending", "pending", sc.pending, "max_pending", c.srv.opts.MaxPending, "subject", sub.subject, "sid", sub.sid)
+		sc.closeConn(closeSlowConsumerPending, false)
+		return false
+	}
+	sc.out = append(sc.out, c.scratch...)
+	sc.out = append(sc.out, body...)
+	sc.out = append(sc.out, crlf...)
+	sc.pending += size
+	sc.sent.msgs++
+	sc.sent.bytes += int64(len(body))
+	sc.mu.Unlock()
+	c.outMsgs++
+	c.outBytes += int64(len(body))
+	c.pcd[sc] = struct{}{}
+	return true
+}
+
+// unsubscribe removes sub after its auto-unsubscribe limit was reached.
+func (c *conn) unsubscribe(sub *subscription) {
+	c.mu.Lock()
+	if c.subs[sub.sid] == sub {
+		delete(c.subs, sub.sid)
+	}
+	c.mu.Unlock()
+	c.srv.sl.Remove(sub)
+}
+
+// noResponders answers a request nobody can serve with a 503 status on the
+// requester's own subscriptions that match its reply subject, as nats-server
+// does (NATS-NOTES 1.0).
+func (c *conn) noResponders(pa *pubArgs) {
+	r := c.srv.sl.Match(string(pa.reply))
+	var hdr []byte
+	for _, sub := range r.all() {
+		if sub.c != c {
+			continue
+		}
+		if hdr == nil {
+			hdr = append([]byte("NATS/1.0 503\r\nNats-Subject: "), pa.subject...)
+			hdr = append(hdr, "\r\n\r\n"...)
+		}
+		msg := append([]byte("HMSG "), pa.reply...)
+		msg = append(msg, ' ')
+		msg = append(msg, sub.sid...)
+		msg = append(msg, ' ')
+		msg = strconv.AppendInt(msg, int64(len(hdr)), 10)
+		msg = append(msg, ' ')
+		msg = strconv.AppendInt(msg, int64(len(hdr)), 10)
+		msg = append(msg, "\r\n"...)
+		msg = append(msg, hdr...)
+		msg = append(msg, "\r\n"...)
+		c.sendSelf(msg)
+	}
+}
+
+// all returns every subscription of r in a new slice (r is shared).
+func (r *matchResult) all() []*subscription {
+	out := append([]*subscription(nil), r.psubs...)
+	for _, g := range r.qsubs {
+		out = append(out, g...)
+	}
+	return out
+}
