@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/natsctl/natsctl/internal/natsservertest"
+	"github.com/natsctl/natsctl/internal/server/servertest"
 )
 
-// serverKind is one implementation the client is tested against. Our own
-// server joins the table once internal/server/servertest exists.
+// serverKind is one implementation the client is tested against: the
+// reference nats-server and our own.
 type serverKind struct {
 	name  string
 	start func(t testing.TB) string // returns the client URL
@@ -18,6 +19,7 @@ type serverKind struct {
 
 var serverKinds = []serverKind{
 	{"nats-server", func(t testing.TB) string { return natsservertest.Start(t).ClientURL }},
+	{"natsctl", func(t testing.TB) string { return servertest.Run(t).ClientURL() }},
 }
 
 // eachServer runs f as a subtest against every server kind.
