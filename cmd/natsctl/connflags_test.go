@@ -166,4 +166,3 @@ func TestParseHeaders(t *testing.T) {
 		}
 	}
 }
-
