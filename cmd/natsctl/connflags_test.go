@@ -166,3 +166,9 @@ func TestParseHeaders(t *testing.T) {
 		}
 	}
 }
+
+// startNatsServerWithUser runs nats-server requiring user/password.
+func startNatsServerWithUser(t *testing.T, user, pass string) string {
+	t.Helper()
+	return natsservertest.Start(t, "--user", user, "--pass", pass).ClientURL
+}
