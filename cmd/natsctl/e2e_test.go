@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,54 +14,13 @@ import (
 	"github.com/natsctl/natsctl/internal/natsservertest"
 )
 
-// End-to-end tests run the built binary the way a shell script does.
-
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-	buildDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// natsctlBinary builds natsctl once per test run.
-func natsctlBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "natsctl-e2e")
-		if buildErr != nil {
-			return
-		}
-		binary = filepath.Join(buildDir, "natsctl")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{err: err, out: string(out)}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build natsctl: %v", buildErr)
-	}
-	return binary
-}
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
+// End-to-end tests run the built binary (natsctlBin, serve_test.go) the way
+// a shell script does.
 
 // cli prepares a natsctl command against url with a clean environment.
 func cli(t *testing.T, url string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(natsctlBinary(t), args...)
+	cmd := exec.Command(natsctlBin(t), args...)
 	cmd.Env = append(os.Environ(), "NATS_URL="+url, "NATS_CONTEXT=", "XDG_CONFIG_HOME="+t.TempDir())
 	return cmd
 }

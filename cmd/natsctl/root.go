@@ -43,6 +43,7 @@ Every client command also works against a real nats-server.`,
 		newReqCmd(d, runReq),
 		newReplyCmd(d, runReply),
 		newContextCmd(d),
+		newTopCmd(d, runTop),
 	)
 	return root
 }

@@ -2,46 +2,175 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/natsctl/natsctl/internal/server"
 )
 
 type serveOptions struct {
-	deps *deps
-	opts server.Options
+	deps       *deps
+	flags      *pflag.FlagSet
+	configFile string
+	signal     string
+	getenv     func(string) string
+	// ready, when set, is called with the started server (tests).
+	ready func(*server.Server)
 }
 
 func newServeCmd(d *deps, runF func(context.Context, *serveOptions) error) *cobra.Command {
-	so := &serveOptions{deps: d, opts: server.DefaultOptions()}
+	so := &serveOptions{deps: d, getenv: os.Getenv}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the NATS-compatible server",
+		Long: `Run the NATS-compatible server.
+
+With no flags it listens for clients on 127.0.0.1:4222 (loopback only). Options
+come from flags (nats-server's names), NATSCTL_<KEY> environment variables and
+a config file (--config: nats-server's .conf format, or YAML, TOML, JSON), in
+that order of precedence. Durations take Go durations (2m, 10s) or seconds;
+sizes take bytes or KB/MB/GB.
+
+Signals: SIGINT/SIGTERM shut down gracefully, SIGUSR2 enters lame duck mode.
+--signal sends one to a running server found through its pid file (-P).`,
 		Example: `  natsctl serve
-  natsctl serve -p 4333 -m 8333`,
+  natsctl serve -p -1 -D
+  natsctl serve -c nats-server.conf
+  NATSCTL_MAX_PAYLOAD=4MB natsctl serve
+  natsctl serve -P /tmp/natsctl.pid &
+  natsctl serve -P /tmp/natsctl.pid --signal ldm`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			so.flags = cmd.Flags()
 			return runF(cmd.Context(), so)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&so.opts.Host, "addr", "a", server.DefaultHost, "host to listen on for clients")
-	f.IntVarP(&so.opts.Port, "port", "p", server.DefaultPort, "port for clients (-1 or 0: random)")
+	f.SortFlags = false
+	f.StringVarP(&so.configFile, "config", "c", "", "config file (nats-server .conf, YAML, TOML or JSON)")
+	addServeFlags(f)
+	f.StringVar(&so.signal, "signal", "", "send a signal to a running server and exit: stop, quit, term, reload, reopen or ldm, optionally =PID or =PIDFILE")
 	return cmd
 }
 
 func runServe(ctx context.Context, so *serveOptions) error {
-	so.opts.Logger = slog.New(slog.NewTextHandler(so.deps.IO.ErrOut, nil))
-	s, err := server.New(so.opts)
+	cfg, err := loadServeConfig(so.flags, so.configFile, so.getenv)
 	if err != nil {
 		return err
+	}
+	if so.signal != "" {
+		return sendSignal(so.signal, cfg.PidFile, so.deps.IO.Out)
+	}
+	logOut := so.deps.IO.ErrOut
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log file: %w", err)
+		}
+		defer f.Close()
+		logOut = f
+	}
+	cfg.Logger = newServerLogger(logOut, cfg.Debug || cfg.Trace)
+	v, _, _ := buildVersion()
+	server.Version = v
+
+	s, err := server.New(cfg.Options)
+	if err != nil {
+		return err
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			s.Shutdown(context.Background())
+			return fmt.Errorf("write pid file: %w", err)
+		}
+		defer os.Remove(cfg.PidFile)
 	}
 	if err := s.Start(); err != nil {
 		return err
 	}
-	so.opts.Logger.Info("listening for clients", "addr", s.Addr().String())
-	<-ctx.Done()
-	return s.Shutdown(context.Background())
+	if so.ready != nil {
+		so.ready(s)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case <-ctx.Done():
+			cfg.Logger.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return s.Shutdown(sctx)
+		case <-s.Done():
+			return nil
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR2:
+				go s.LameDuck(context.Background())
+			case syscall.SIGHUP:
+				cfg.Logger.Warn("config reload is not supported yet; restart the server to apply changes")
+			}
+		}
+	}
+}
+
+// newServerLogger logs with timestamps and levels; debug also shows
+// connection events and, with trace, protocol lines.
+func newServerLogger(w io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// Signal names as nats-server's --signal takes them.
+var signalNames = map[string]syscall.Signal{
+	"stop":   syscall.SIGKILL,
+	"quit":   syscall.SIGINT,
+	"term":   syscall.SIGTERM,
+	"reload": syscall.SIGHUP,
+	"reopen": syscall.SIGUSR1,
+	"ldm":    syscall.SIGUSR2,
+}
+
+// sendSignal implements --signal NAME[=PID|=PIDFILE].
+func sendSignal(spec, pidFile string, out io.Writer) error {
+	name, target, _ := strings.Cut(spec, "=")
+	sig, ok := signalNames[strings.ToLower(name)]
+	if !ok {
+		return fmt.Errorf("--signal %q: want one of stop, quit, term, reload, reopen, ldm", name)
+	}
+	if target == "" {
+		target = pidFile
+	}
+	if target == "" {
+		return errors.New("--signal: no process given: use --signal " + name + "=PID or point -P at the server's pid file")
+	}
+	pid, err := strconv.Atoi(target)
+	if err != nil {
+		b, rerr := os.ReadFile(target)
+		if rerr != nil {
+			return fmt.Errorf("--signal: read pid file: %w (is the server running with -P %s?)", rerr, target)
+		}
+		if pid, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+			return fmt.Errorf("--signal: pid file %s holds %q, not a process ID", target, b)
+		}
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		return fmt.Errorf("--signal %s to process %d: %w", name, pid, err)
+	}
+	fmt.Fprintf(out, "sent %s to process %d\n", name, pid)
+	return nil
 }

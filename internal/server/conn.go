@@ -36,6 +36,7 @@ type conn struct {
 	l1gen   uint64
 	pcd     map[*conn]struct{} // connections written to in this read batch
 	scratch []byte             // MSG header being built
+	msgBuf  []byte             // in-process publishes: headers and data joined
 	// Counted per read batch, then published with one atomic add each.
 	inMsgs, inBytes   int64
 	outMsgs, outBytes int64 // delivered by this connection's publishes

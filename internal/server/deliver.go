@@ -80,6 +80,15 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	} else {
 		sub.nm.Add(1)
 	}
+	if sub.handler != nil {
+		var h []byte
+		data := payload
+		if pa.hdr >= 0 {
+			h, data = payload[:pa.hdr], payload[pa.hdr:]
+		}
+		sub.handler(string(pa.subject), string(pa.reply), h, data)
+		return true
+	}
 	hdr, body := pa.hdr, payload
 	if hdr >= 0 && !sc.headers.Load() {
 		// A client that did not announce headers gets the payload alone.

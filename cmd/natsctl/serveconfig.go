@@ -1,0 +1,325 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	natsconf "github.com/nats-io/nats-server/v2/conf"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/natsctl/natsctl/internal/server"
+)
+
+// serveConfig is everything `natsctl serve` is configured with.
+type serveConfig struct {
+	server.Options
+	Debug   bool
+	LogFile string
+	PidFile string
+}
+
+type optKind int
+
+const (
+	kindString optKind = iota
+	kindInt
+	kindSize     // bytes: an integer or "64KB", "1MB", "1GB"
+	kindDuration // a Go duration ("2m") or a bare integer of seconds
+	kindBool
+)
+
+// optSpec describes one server option: its config key (nats-server's name,
+// also NATSCTL_<KEY> in the environment), its flag, default and range.
+type optSpec struct {
+	key     string
+	aliases []string // other config keys nats-server accepts for it
+	flag    string
+	short   string
+	kind    optKind
+	def     string
+	min     int64 // for ints, sizes and durations (in ns)
+	max     int64
+	usage   string
+	set     func(c *serveConfig, v any)
+}
+
+// serveSpecs is the single list of server options: flags, config keys,
+// environment variables and docs/configuration.md all come from it.
+var serveSpecs = []optSpec{
+	{key: "host", aliases: []string{"net", "addr"}, flag: "addr", short: "a", kind: kindString, def: server.DefaultHost,
+		usage: "address to listen on for clients", set: func(c *serveConfig, v any) { c.Host = v.(string) }},
+	{key: "port", flag: "port", short: "p", kind: kindInt, def: "4222", min: -1, max: 65535,
+		usage: "port for clients (-1 or 0: a random free port)", set: func(c *serveConfig, v any) { c.Port = int(v.(int64)) }},
+	{key: "server_name", aliases: []string{"name"}, flag: "name", short: "n", kind: kindString,
+		usage: "server name (default: the server ID)", set: func(c *serveConfig, v any) { c.ServerName = v.(string) }},
+	{key: "max_payload", flag: "max_payload", kind: kindSize, def: "1MB", min: 1, max: 64 << 20,
+		usage: "largest message payload accepted", set: func(c *serveConfig, v any) { c.MaxPayload = int32(v.(int64)) }},
+	{key: "max_control_line", flag: "max_control_line", kind: kindSize, def: "4KB", min: 32, max: 1 << 20,
+		usage: "longest protocol line accepted", set: func(c *serveConfig, v any) { c.MaxControlLine = int32(v.(int64)) }},
+	{key: "max_pending", flag: "max_pending", kind: kindSize, def: "64MB", min: 1, max: math.MaxInt64,
+		usage: "bytes queued for a client before it is cut off as a slow consumer", set: func(c *serveConfig, v any) { c.MaxPending = v.(int64) }},
+	{key: "write_deadline", flag: "write_deadline", kind: kindDuration, def: "10s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "longest a write to a client may block before it is a slow consumer", set: func(c *serveConfig, v any) { c.WriteDeadline = time.Duration(v.(int64)) }},
+	{key: "ping_interval", flag: "ping_interval", kind: kindDuration, def: "2m", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "interval between server PINGs to each client", set: func(c *serveConfig, v any) { c.PingInterval = time.Duration(v.(int64)) }},
+	{key: "ping_max", flag: "ping_max", kind: kindInt, def: "2", min: 1, max: 1 << 20,
+		usage: "unanswered PINGs before a client is stale and closed", set: func(c *serveConfig, v any) { c.PingMax = int(v.(int64)) }},
+	{key: "max_connections", aliases: []string{"max_conn"}, flag: "max_connections", kind: kindInt, def: "65536", min: 1, max: math.MaxInt32,
+		usage: "most client connections at once", set: func(c *serveConfig, v any) { c.MaxConnections = int(v.(int64)) }},
+	{key: "max_subscriptions", aliases: []string{"max_subs"}, flag: "max_subscriptions", kind: kindInt, def: "0", min: 0, max: math.MaxInt32,
+		usage: "most subscriptions per connection (0: unlimited)", set: func(c *serveConfig, v any) { c.MaxSubscriptions = int(v.(int64)) }},
+	{key: "lame_duck_duration", flag: "lame_duck_duration", kind: kindDuration, def: "2m", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "time over which lame duck mode closes clients", set: func(c *serveConfig, v any) { c.LameDuckDuration = time.Duration(v.(int64)) }},
+	{key: "lame_duck_grace_period", flag: "lame_duck_grace_period", kind: kindDuration, def: "10s", min: 0, max: math.MaxInt64,
+		usage: "wait before lame duck mode starts closing clients", set: func(c *serveConfig, v any) { c.LameDuckGracePeriod = time.Duration(v.(int64)) }},
+	{key: "debug", flag: "debug", short: "D", kind: kindBool, def: "false",
+		usage: "log debug messages (connections)", set: func(c *serveConfig, v any) { c.Debug = v.(bool) }},
+	{key: "trace", flag: "trace", short: "V", kind: kindBool, def: "false",
+		usage: "trace the raw protocol", set: func(c *serveConfig, v any) { c.Trace = v.(bool) }},
+	{key: "log_file", aliases: []string{"logfile"}, flag: "log", short: "l", kind: kindString,
+		usage: "log to this file instead of stderr", set: func(c *serveConfig, v any) { c.LogFile = v.(string) }},
+	{key: "pid_file", flag: "pid", short: "P", kind: kindString,
+		usage: "write the process ID to this file (used by --signal)", set: func(c *serveConfig, v any) { c.PidFile = v.(string) }},
+}
+
+// addServeFlags registers one flag per spec. Values are kept as strings and
+// parsed with the config values, so every source gets the same checks.
+func addServeFlags(f *pflag.FlagSet) {
+	for _, s := range serveSpecs {
+		if s.kind == kindBool {
+			f.BoolP(s.flag, s.short, s.def == "true", s.usage)
+			continue
+		}
+		usage, typ := s.usage, "string"
+		switch s.kind {
+		case kindInt:
+			typ = "int"
+		case kindDuration:
+			usage, typ = usage+" (a duration such as 2m, or seconds)", "duration"
+		case kindSize:
+			usage, typ = usage+" (bytes, or with KB/MB/GB)", "size"
+		}
+		f.VarP(&rawValue{s: s.def, typ: typ}, s.flag, s.short, usage)
+	}
+}
+
+// rawValue holds a flag's text until loadServeConfig parses it with the
+// same checks as config and environment values.
+type rawValue struct{ s, typ string }
+
+func (v *rawValue) String() string     { return v.s }
+func (v *rawValue) Set(s string) error { v.s = s; return nil }
+func (v *rawValue) Type() string       { return v.typ }
+
+// loadServeConfig resolves every option: a flag set on the command line wins,
+// then NATSCTL_<KEY> from getenv, then the config file, then the default.
+func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) (*serveConfig, error) {
+	fileVals := map[string]any{}
+	if file != "" {
+		var err error
+		if fileVals, err = readConfigFile(file); err != nil {
+			return nil, err
+		}
+	}
+	known := map[string]*optSpec{}
+	for i := range serveSpecs {
+		s := &serveSpecs[i]
+		known[s.key] = s
+		for _, a := range s.aliases {
+			known[a] = s
+		}
+	}
+	for k := range fileVals {
+		if known[strings.ToLower(k)] == nil {
+			return nil, fmt.Errorf("config %s: option %q is not supported by natsctl serve (yet); remove it or see docs/configuration.md", file, k)
+		}
+	}
+	c := &serveConfig{}
+	for i := range serveSpecs {
+		s := &serveSpecs[i]
+		raw, src := any(s.def), "default"
+		for k, v := range fileVals {
+			if known[strings.ToLower(k)] == s {
+				raw, src = v, "config "+file
+			}
+		}
+		if e := getenv("NATSCTL_" + strings.ToUpper(s.key)); e != "" {
+			raw, src = e, "environment NATSCTL_"+strings.ToUpper(s.key)
+		}
+		if fl := f.Lookup(s.flag); fl != nil && fl.Changed {
+			raw, src = fl.Value.String(), "flag --"+s.flag
+		}
+		if s.kind != kindString && s.kind != kindBool && raw == "" {
+			continue
+		}
+		v, err := s.parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", s.key, src, err)
+		}
+		s.set(c, v)
+	}
+	return c, nil
+}
+
+// readConfigFile reads nats-server's .conf format, or YAML/TOML/JSON through
+// viper, into a flat map of option keys.
+func readConfigFile(file string) (map[string]any, error) {
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".conf", ".cfg", "":
+		m, err := natsconf.ParseFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read config %s: %w", file, err)
+		}
+		// "listen: host:port" is nats-server's shorthand for host and port.
+		if l, ok := m["listen"].(string); ok {
+			delete(m, "listen")
+			host, port, ok := strings.Cut(l, ":")
+			if !ok {
+				return nil, fmt.Errorf("config %s: listen %q: want host:port", file, l)
+			}
+			if host != "" {
+				m["host"] = host
+			}
+			m["port"] = port
+		}
+		return m, nil
+	}
+	v := viper.New()
+	v.SetConfigFile(file)
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("read config %s: %w", file, err)
+	}
+	return v.AllSettings(), nil
+}
+
+// parse converts a flag, environment or config value to the spec's type and
+// checks its range.
+func (s *optSpec) parse(raw any) (any, error) {
+	switch s.kind {
+	case kindString:
+		str, ok := raw.(string)
+		if !ok {
+			return nil, fmt.Errorf("%v is not a string", raw)
+		}
+		return str, nil
+	case kindBool:
+		switch v := raw.(type) {
+		case bool:
+			return v, nil
+		case string:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not true or false", v)
+			}
+			return b, nil
+		}
+		return nil, fmt.Errorf("%v is not true or false", raw)
+	}
+	var n int64
+	var err error
+	switch s.kind {
+	case kindInt:
+		n, err = toInt(raw)
+	case kindSize:
+		n, err = toSize(raw)
+	case kindDuration:
+		n, err = toDuration(raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n < s.min || n > s.max {
+		return nil, fmt.Errorf("%v is out of range (%s)", raw, s.rangeText())
+	}
+	return n, nil
+}
+
+func (s *optSpec) rangeText() string {
+	switch s.kind {
+	case kindDuration:
+		if s.max == math.MaxInt64 {
+			return "at least " + time.Duration(s.min).String()
+		}
+		return time.Duration(s.min).String() + " to " + time.Duration(s.max).String()
+	}
+	if s.max == math.MaxInt64 || s.max == math.MaxInt32 {
+		return fmt.Sprintf("at least %d", s.min)
+	}
+	return fmt.Sprintf("%d to %d", s.min, s.max)
+}
+
+func toInt(raw any) (int64, error) {
+	switch v := raw.(type) {
+	case int64:
+		return v, nil
+	case int:
+		return int64(v), nil
+	case float64:
+		if v != math.Trunc(v) {
+			return 0, fmt.Errorf("%v is not a whole number", v)
+		}
+		return int64(v), nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a whole number", v)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("%v is not a whole number", raw)
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{{"GB", 1 << 30}, {"G", 1 << 30}, {"MB", 1 << 20}, {"M", 1 << 20}, {"KB", 1 << 10}, {"K", 1 << 10}, {"B", 1}}
+
+func toSize(raw any) (int64, error) {
+	if s, ok := raw.(string); ok {
+		u := strings.ToUpper(strings.TrimSpace(s))
+		for _, unit := range sizeUnits {
+			if num, ok := strings.CutSuffix(u, unit.suffix); ok {
+				n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("%q is not a size (bytes, or with KB/MB/GB)", s)
+				}
+				return n * unit.mult, nil
+			}
+		}
+	}
+	n, err := toInt(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%v is not a size (bytes, or with KB/MB/GB)", raw)
+	}
+	return n, nil
+}
+
+func toDuration(raw any) (int64, error) {
+	if s, ok := raw.(string); ok {
+		s = strings.TrimSpace(s)
+		if d, err := time.ParseDuration(s); err == nil {
+			return int64(d), nil
+		}
+	}
+	n, err := toInt(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%v is not a duration (such as 30s, 2m, or seconds)", raw)
+	}
+	return n * int64(time.Second), nil
+}
+
+// serveSpecKeys lists the config keys, for docs and their test.
+func serveSpecKeys() []string {
+	keys := make([]string, 0, len(serveSpecs))
+	for _, s := range serveSpecs {
+		keys = append(keys, s.key)
+	}
+	slices.Sort(keys)
+	return keys
+}
