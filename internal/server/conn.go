@@ -51,7 +51,7 @@ type conn struct {
 
 	// Guarded by mu.
 	mu       sync.Mutex
-	out      []byte
+	out      outbound
 	pending  int64 // bytes queued or being written
 	closed   bool
 	flush    bool // on close, the writer flushes out before closing nc
@@ -192,7 +192,7 @@ func (c *conn) protoFail(err error) {
 // writes it outside the lock.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
-	var spare []byte
+	var spare [][]byte
 	for {
 		select {
 		case <-c.kick:
@@ -212,15 +212,15 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// writeOut writes what is pending; false when the connection failed.
-func (c *conn) writeOut(spare *[]byte, closing bool) bool {
+// writeOut writes what is pending with one writev; false when the
+// connection failed. spare is the chunk list recycled between rounds.
+func (c *conn) writeOut(spare *[][]byte, closing bool) bool {
 	c.mu.Lock()
-	buf := c.out
-	c.out = (*spare)[:0]
-	*spare = nil
+	total := c.out.size
+	chunks := c.out.take(*spare)
 	c.mu.Unlock()
-	if len(buf) == 0 {
-		*spare = buf
+	if len(chunks) == 0 {
+		*spare = chunks
 		return true
 	}
 	deadline := c.srv.opts.WriteDeadline
@@ -228,23 +228,23 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 		deadline = time.Second
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(deadline))
-	n, err := c.nc.Write(buf)
+	bufs := net.Buffers(chunks) // WriteTo consumes its own copy of the list
+	n, err := bufs.WriteTo(c.nc)
+	putChunks(chunks)
+	*spare = chunks[:0]
 	c.mu.Lock()
-	c.pending -= int64(len(buf))
+	c.pending -= int64(total)
 	if c.stallCh != nil && c.pending <= c.stallMark() {
 		close(c.stallCh)
 		c.stallCh = nil
 	}
 	c.mu.Unlock()
-	if cap(buf) <= maxKeptOut {
-		*spare = buf[:0]
-	}
 	if err != nil && !closing {
 		reason := closeWriteError
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			reason = closeSlowConsumerDeadline
 			c.srv.stats.slowConsumers.Add(1)
-			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", len(buf))
+			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", total)
 		}
 		c.closeConn(reason, false)
 		return false
@@ -265,7 +265,7 @@ func (c *conn) wake() {
 func (c *conn) enqueue(b []byte) {
 	c.mu.Lock()
 	if !c.closed {
-		c.out = append(c.out, b...)
+		c.out.write(b)
 		c.pending += int64(len(b))
 	}
 	c.mu.Unlock()
@@ -277,7 +277,7 @@ func (c *conn) enqueue(b []byte) {
 func (c *conn) sendSelf(b []byte) {
 	c.mu.Lock()
 	if !c.closed {
-		c.out = append(c.out, b...)
+		c.out.write(b)
 		c.pending += int64(len(b))
 	}
 	c.mu.Unlock()
@@ -348,7 +348,7 @@ func (c *conn) pingTick() {
 	}
 	c.pingsOut++
 	c.pingSent = time.Now()
-	c.out = append(c.out, protoPing...)
+	c.out.write(protoPing)
 	c.pending += int64(len(protoPing))
 	c.pingTimer.Reset(c.srv.opts.PingInterval)
 	c.mu.Unlock()

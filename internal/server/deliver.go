@@ -109,9 +109,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		sc.closeConn(closeSlowConsumerPending, false)
 		return false
 	}
-	sc.out = append(sc.out, c.scratch...)
-	sc.out = append(sc.out, body...)
-	sc.out = append(sc.out, crlf...)
+	sc.out.write(c.scratch)
+	sc.out.write(body)
+	sc.out.write(crlf)
 	sc.pending += size
 	if sc.pending > sc.stallMark() && sc != c && c.stallWait == nil && c.done != nil {
 		if sc.stallCh == nil {
