@@ -263,19 +263,19 @@ func (c *conn) wake() {
 // enqueue queues b for this connection and wakes its writer; used outside the
 // read loop's batching (timers, errors, other goroutines).
 func (c *conn) enqueue(b []byte) {
-	c.traceOut(b)
-	c.mu.Lock()
-	if !c.closed {
-		c.out.write(b)
-		c.pending += int64(len(b))
-	}
-	c.mu.Unlock()
+	c.queue(b)
 	c.wake()
 }
 
 // sendSelf queues b from this connection's own read loop; the writer is woken
 // once at the end of the read batch.
 func (c *conn) sendSelf(b []byte) {
+	c.queue(b)
+	c.pcd[c] = struct{}{}
+}
+
+// queue appends b to the outbound buffer unless the connection is closed.
+func (c *conn) queue(b []byte) {
 	c.traceOut(b)
 	c.mu.Lock()
 	if !c.closed {
@@ -283,7 +283,6 @@ func (c *conn) sendSelf(b []byte) {
 		c.pending += int64(len(b))
 	}
 	c.mu.Unlock()
-	c.pcd[c] = struct{}{}
 }
 
 func (c *conn) isClosed() bool {
