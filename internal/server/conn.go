@@ -63,6 +63,9 @@ type conn struct {
 	done      chan struct{} // closed when the connection closes
 	pingTimer *time.Timer
 
+	subj subjSampler // top-subjects sample (subjz.go)
+	held heldOut     // guarded by mu; a slow consumer's unsent data (slowconsumer.go)
+
 	stats struct { // read without locks by monitoring
 		inMsgs, inBytes atomic.Int64
 		last            atomic.Int64 // unix nanos of the last inbound op batch
@@ -212,6 +215,7 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			reason = closeSlowConsumerDeadline
 			c.srv.stats.slowConsumers.Add(1)
+			c.holdForAttribution(buf, n)
 			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", len(buf))
 		}
 		c.closeConn(reason, false)
@@ -274,6 +278,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
+	held := c.takeHeldLocked(reason)
 	c.mu.Unlock()
 
 	close(c.done)
@@ -286,6 +291,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		c.srv.sl.Remove(s)
 	}
 	c.srv.removeConn(c)
+	c.srv.connClosed(c, reason, held)
 	c.log.Debug("connection closed", "reason", reason.String())
 }
 
