@@ -193,6 +193,7 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 	buf := c.out
 	c.out = (*spare)[:0]
 	*spare = nil
+	c.held.writing = buf // for slow-consumer attribution
 	c.mu.Unlock()
 	if len(buf) == 0 {
 		*spare = buf
@@ -206,6 +207,7 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 	n, err := c.nc.Write(buf)
 	c.mu.Lock()
 	c.pending -= int64(len(buf))
+	c.held.writing = nil
 	c.mu.Unlock()
 	if cap(buf) <= maxKeptOut {
 		*spare = buf[:0]

@@ -88,8 +88,10 @@ func attributePending(buf []byte, skip int, subs []monitorapi.SubDetail) *monito
 }
 
 // heldOut is what a slow consumer had not been sent when it was cut off:
-// the buffer of a write that timed out (skip bytes of it written) and what
-// was queued behind it. Guarded by conn.mu.
+// the buffer being written (all of it counts as pending until the write
+// returns; after a write timed out, skip bytes of it were written) and what
+// was queued behind it. Guarded by conn.mu; once the connection is closed
+// nobody appends to these buffers any more.
 type heldOut struct {
 	writing []byte
 	skip    int
