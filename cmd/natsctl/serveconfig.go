@@ -56,6 +56,10 @@ var serveSpecs = []optSpec{
 		usage: "address to listen on for clients", set: func(c *serveConfig, v any) { c.Host = v.(string) }},
 	{key: "port", flag: "port", short: "p", kind: kindInt, def: "4222", min: -1, max: 65535,
 		usage: "port for clients (-1 or 0: a random free port)", set: func(c *serveConfig, v any) { c.Port = int(v.(int64)) }},
+	{key: "http_port", aliases: []string{"monitor_port"}, flag: "http_port", short: "m", kind: kindInt, def: "8222", min: -1, max: 65535,
+		usage: "port for monitoring over HTTP (/varz, /connz, /metrics, ...; 0: off, -1: a random free port)", set: func(c *serveConfig, v any) { c.HTTPPort = int(v.(int64)) }},
+	{key: "http_host", flag: "http_host", kind: kindString,
+		usage: "address for monitoring (default: the client address)", set: func(c *serveConfig, v any) { c.HTTPHost = v.(string) }},
 	{key: "server_name", aliases: []string{"name"}, flag: "name", short: "n", kind: kindString,
 		usage: "server name (default: the server ID)", set: func(c *serveConfig, v any) { c.ServerName = v.(string) }},
 	{key: "max_payload", flag: "max_payload", kind: kindSize, def: "1MB", min: 1, max: 64 << 20,
@@ -187,6 +191,18 @@ func readConfigFile(file string) (map[string]any, error) {
 				m["host"] = host
 			}
 			m["port"] = port
+		}
+		// "http: host:port" likewise sets the monitoring address.
+		if h, ok := m["http"].(string); ok {
+			delete(m, "http")
+			host, port, ok := strings.Cut(h, ":")
+			if !ok {
+				return nil, fmt.Errorf("config %s: http %q: want host:port", file, h)
+			}
+			if host != "" {
+				m["http_host"] = host
+			}
+			m["http_port"] = port
 		}
 		return m, nil
 	}

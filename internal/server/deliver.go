@@ -10,6 +10,9 @@ import (
 func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
+	if c.subj.skip--; c.subj.skip < 0 { // sampled top-subjects counter (subjz.go)
+		c.sampleSubject(pa.subject, len(payload))
+	}
 	if c.srv.opts.Trace {
 		c.trace("PUB", pa.subject)
 	}

@@ -29,6 +29,12 @@ type Options struct {
 	Port       int // 0 or -1: a random free port
 	ServerName string
 
+	// HTTPHost and HTTPPort are the monitoring listener (/varz, /connz, ...,
+	// /metrics). HTTPPort 0 means no monitoring, -1 a random free port;
+	// HTTPHost defaults to Host.
+	HTTPHost string
+	HTTPPort int
+
 	MaxPayload       int32
 	MaxControlLine   int32
 	MaxPending       int64
@@ -61,6 +67,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Port < 0 {
 		o.Port = 0
+	}
+	if o.HTTPHost == "" {
+		o.HTTPHost = o.Host
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
@@ -102,6 +111,8 @@ func (o *Options) validate() error {
 	switch {
 	case o.Port > 65535:
 		return fmt.Errorf("port: %d is out of range (0-65535, or -1 for a random port)", o.Port)
+	case o.HTTPPort < -1 || o.HTTPPort > 65535:
+		return fmt.Errorf("http_port: %d is out of range (0 for off, -1 for a random port, or 1-65535)", o.HTTPPort)
 	case o.MaxPayload < 0:
 		return fmt.Errorf("max_payload: %d must be positive", o.MaxPayload)
 	case o.MaxControlLine < 0:

@@ -46,6 +46,8 @@ type Server struct {
 		inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 		slowConsumers, totalConns          atomic.Int64
 	}
+
+	mon monitor // monitoring HTTP and its state (monitor_http.go)
 }
 
 // New validates opts and binds the client listener, so that Addr is known
@@ -79,6 +81,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.name == "" {
 		s.name = id
+	}
+	if err := s.listenMonitor(); err != nil {
+		ln.Close()
+		return nil, err
 	}
 	s.info = serverInfo{
 		ID:             id,
@@ -118,6 +124,7 @@ func (s *Server) Start() error {
 		return nil
 	}
 	s.running, s.start = true, time.Now()
+	s.serveMonitor()
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.log.Info("listening for client connections", "addr", s.Addr().String(), "server_id", s.id, "server_name", s.name)
@@ -221,6 +228,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closing = true
 		s.mu.Unlock()
 		s.ln.Close()
+		s.closeMonitor()
 		for _, c := range s.snapshotConns() {
 			c.closeConn(closeServerShutdown, true)
 		}

@@ -41,6 +41,8 @@ type Sublist struct {
 	genid atomic.Uint64
 
 	hits, misses atomic.Uint64
+	inserts      uint64 // guarded by mu; for /subsz
+	removes      uint64
 }
 
 type level struct {
@@ -126,6 +128,7 @@ func (sl *Sublist) Insert(sub *subscription) {
 		q[sub] = struct{}{}
 	}
 	sl.count++
+	sl.inserts++
 	sl.invalidateLocked(sub.subject)
 	sl.mu.Unlock()
 }
@@ -177,6 +180,7 @@ func (sl *Sublist) Remove(sub *subscription) bool {
 		}
 	}
 	sl.count--
+	sl.removes++
 	// Prune empty nodes bottom-up so the trie does not keep dead branches.
 	for i := min(depth, len(path)) - 1; i >= 0; i-- {
 		p := path[i]
