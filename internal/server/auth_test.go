@@ -91,7 +91,8 @@ func bothServers(t *testing.T, opts func(*server.Options), conf string, fn func(
 			t.Fatal(err)
 		}
 		p := natsservertest.Start(t, "-c", file)
-		fn(t, strings.TrimPrefix(p.ClientURL, "nats://"))
+		_, addr, _ := strings.Cut(p.ClientURL, "://") // nats:// or tls://
+		fn(t, addr)
 	})
 }
 
