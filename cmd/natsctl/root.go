@@ -35,5 +35,6 @@ Every client command also works against a real nats-server.`,
 		newVersionCmd(d),
 		newTopCmd(d, runTop),
 	)
+	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root
 }

@@ -79,11 +79,11 @@ func decodeUsers(raw any) (any, error) {
 		for k, v := range m {
 			switch strings.ToLower(k) {
 			case "user", "username":
-				u.Username, err = str(v)
+				u.Username, err = confString(v)
 			case "pass", "password":
-				u.Password, err = str(v)
+				u.Password, err = confString(v)
 			case "nkey":
-				u.Nkey, err = str(v)
+				u.Nkey, err = confString(v)
 			case "permissions", "perms":
 				u.Permissions, err = decodePermissions(v)
 			default:
@@ -143,7 +143,7 @@ func decodeSubjectPermission(v any) (*server.SubjectPermission, error) {
 	if m, ok := v.(map[string]any); ok {
 		sp := &server.SubjectPermission{}
 		for k, lv := range m {
-			list, err := strList(lv)
+			list, err := confStrings(lv)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -158,7 +158,7 @@ func decodeSubjectPermission(v any) (*server.SubjectPermission, error) {
 		}
 		return sp, nil
 	}
-	list, err := strList(v) // the short form: an allow list
+	list, err := confStrings(v) // the short form: an allow list
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func decodeResponses(v any) (*server.ResponsePermission, error) {
 	return nil, fmt.Errorf("want true or {max: N, expires: DURATION}, got %v", v)
 }
 
-func str(v any) (string, error) {
+func confString(v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
 		return "", fmt.Errorf("%v is not a string", v)
@@ -205,14 +205,14 @@ func str(v any) (string, error) {
 	return s, nil
 }
 
-func strList(v any) ([]string, error) {
+func confStrings(v any) ([]string, error) {
 	switch v := v.(type) {
 	case string:
 		return []string{v}, nil
 	case []any:
 		out := make([]string, 0, len(v))
 		for _, x := range v {
-			s, err := str(x)
+			s, err := confString(x)
 			if err != nil {
 				return nil, err
 			}
