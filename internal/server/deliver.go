@@ -88,12 +88,24 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	} else {
 		sub.nm.Add(1)
 	}
+	if sub.handler != nil {
+		var h []byte
+		data := payload
+		if pa.hdr >= 0 {
+			h, data = payload[:pa.hdr], payload[pa.hdr:]
+		}
+		sub.handler(string(pa.subject), string(pa.reply), h, data)
+		return true
+	}
 	hdr, body := pa.hdr, payload
 	if hdr >= 0 && !sc.headers.Load() {
 		// A client that did not announce headers gets the payload alone.
 		body, hdr = payload[hdr:], -1
 	}
 	c.scratch = appendMsgHeader(c.scratch[:0], pa.subject, sub.sid, pa.reply, hdr, len(body))
+	if c.srv.opts.Trace {
+		sc.traceOut(c.scratch)
+	}
 	size := int64(len(c.scratch) + len(body) + 2)
 
 	sc.mu.Lock()
@@ -111,10 +123,16 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	if rp != nil && rp.resp != nil && len(pa.reply) > 0 {
 		sc.grantReplyLocked(rp, pa.reply)
 	}
-	sc.out = append(sc.out, c.scratch...)
-	sc.out = append(sc.out, body...)
-	sc.out = append(sc.out, crlf...)
+	sc.out.write(c.scratch)
+	sc.out.write(body)
+	sc.out.write(crlf)
 	sc.pending += size
+	if sc.pending > sc.stallMark() && sc != c && c.stallWait == nil && c.done != nil {
+		if sc.stallCh == nil {
+			sc.stallCh = make(chan struct{})
+		}
+		c.stallWait = sc.stallCh
+	}
 	sc.sent.msgs++
 	sc.sent.bytes += int64(len(body))
 	sc.mu.Unlock()

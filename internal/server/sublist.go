@@ -14,6 +14,7 @@ type subscription struct {
 	sid     string
 	max     atomic.Int64 // auto-unsubscribe after max deliveries; 0 = unlimited
 	nm      atomic.Int64 // messages delivered
+	handler MsgHandler   // set for in-process subscriptions: called instead of queueing bytes
 }
 
 // matchResult is what a subject matches: plain subscriptions and, per queue

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"time"
 )
@@ -94,11 +95,13 @@ func (o *TLSOptions) ServerConfig() (*tls.Config, error) {
 // handshake_first).
 func (c *conn) sendPlainInfo() {
 	c.mu.Lock()
-	info := c.out
-	c.out, c.pending = nil, 0
+	chunks := c.out.take(nil)
+	c.pending = 0
 	c.mu.Unlock()
 	_ = c.sec.raw.SetWriteDeadline(time.Now().Add(c.srv.opts.TLS.timeout()))
-	_, _ = c.sec.raw.Write(info) // a failure shows up in the handshake
+	bufs := append(net.Buffers(nil), chunks...) // WriteTo nils the entries it consumes
+	_, _ = bufs.WriteTo(c.sec.raw)              // a failure shows up in the handshake
+	putChunks(chunks)
 }
 
 // tlsHandshake completes the handshake within the TLS timeout; on failure the
