@@ -128,3 +128,6 @@ func (c *conn) peerCerts() []*x509.Certificate {
 	}
 	return nil
 }
+
+// TLSRequired reports whether clients must use TLS.
+func (s *Server) TLSRequired() bool { return s.tlsConf != nil }
