@@ -74,9 +74,11 @@ func authMethods(t *testing.T) []authMethod {
 			bad: []string{}}, // no CA: the server certificate is not trusted
 		{name: "mutual tls",
 			opts: func(o *server.Options) { pki.Options(o); o.TLS.Verify = true }, conf: pki.ServerConf("verify: true"),
-			flags:  []string{"--tlsca", pki.CA, "--tlscert", pki.ClientCert, "--tlskey", pki.ClientK},
-			client: func(o *client.Options) { o.TLSCAFile, o.TLSCertFile, o.TLSKeyFile = pki.CA, pki.ClientCert, pki.ClientK },
-			bad:    []string{"--tlsca", pki.CA}}, // no client certificate
+			flags: []string{"--tlsca", pki.CA, "--tlscert", pki.ClientCert, "--tlskey", pki.ClientK},
+			client: func(o *client.Options) {
+				o.TLSCAFile, o.TLSCertFile, o.TLSKeyFile = pki.CA, pki.ClientCert, pki.ClientK
+			},
+			bad: []string{"--tlsca", pki.CA}}, // no client certificate
 	}
 }
 
