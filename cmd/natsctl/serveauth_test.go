@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -280,5 +282,31 @@ func TestServe_UsersFromConfigFile(t *testing.T) {
 	nk.Close()
 	if _, err := nats.Connect(s.ClientURL(), nats.UserInfo("alice", "wrong")); err == nil {
 		t.Fatal("wrong password accepted")
+	}
+}
+
+// TestSecurityDoc_ConfigExamplesParse keeps docs/security.md's config
+// examples loadable.
+func TestSecurityDoc_ConfigExamplesParse(t *testing.T) {
+	b, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range regexp.MustCompile("(?s)```(\\w*)\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		body := m[2]
+		if m[1] != "" {
+			continue // shell
+		}
+		if !strings.Contains(body, "authorization {") && !strings.Contains(body, "tls {") {
+			continue
+		}
+		n++
+		if _, err := parseServe(t, nil, "-c", writeFile(t, "doc.conf", body)); err != nil {
+			t.Errorf("docs/security.md example %d does not load: %v\n%s", n, err, body)
+		}
+	}
+	if n < 3 {
+		t.Fatalf("found %d config examples in docs/security.md", n)
 	}
 }
