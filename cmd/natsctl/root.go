@@ -45,5 +45,6 @@ Every client command also works against a real nats-server.`,
 		newContextCmd(d),
 		newTopCmd(d, runTop),
 	)
+	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root
 }

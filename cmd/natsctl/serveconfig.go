@@ -22,6 +22,7 @@ type serveConfig struct {
 	Debug   bool
 	LogFile string
 	PidFile string
+	TLSFlag bool // --tls: TLS must be on (a certificate is required)
 }
 
 type optKind int
@@ -32,6 +33,7 @@ const (
 	kindSize     // bytes: an integer or "64KB", "1MB", "1GB"
 	kindDuration // a Go duration ("2m") or a bare integer of seconds
 	kindBool
+	kindRaw // structured config only (or JSON in the environment): decode does the work
 )
 
 // optSpec describes one server option: its config key (nats-server's name,
@@ -47,6 +49,7 @@ type optSpec struct {
 	max     int64
 	usage   string
 	set     func(c *serveConfig, v any)
+	decode  func(raw any) (any, error) // kindRaw
 }
 
 // serveSpecs is the single list of server options: flags, config keys,
@@ -90,12 +93,50 @@ var serveSpecs = []optSpec{
 		usage: "log to this file instead of stderr", set: func(c *serveConfig, v any) { c.LogFile = v.(string) }},
 	{key: "pid_file", flag: "pid", short: "P", kind: kindString,
 		usage: "write the process ID to this file (used by --signal)", set: func(c *serveConfig, v any) { c.PidFile = v.(string) }},
+
+	// Security (serveauth.go; docs/security.md). Keys with a dot live in a
+	// block of the config file: authorization { user: a, password: b }.
+	{key: "authorization.user", aliases: []string{"authorization.username"}, flag: "user", kind: kindString,
+		usage: "user required for connections (with --pass)", set: func(c *serveConfig, v any) { c.Auth.Username = v.(string) }},
+	{key: "authorization.password", aliases: []string{"authorization.pass"}, flag: "pass", kind: kindString,
+		usage: "password required for connections (plain or bcrypt: natsctl hashes are $2a$...)", set: func(c *serveConfig, v any) { c.Auth.Password = v.(string) }},
+	{key: "authorization.token", flag: "auth", kind: kindString,
+		usage: "token required for connections (plain or bcrypt)", set: func(c *serveConfig, v any) { c.Auth.Token = v.(string) }},
+	{key: "authorization.timeout", flag: "auth_timeout", kind: kindDuration, def: "0", min: 0, max: math.MaxInt64,
+		usage: "time a client has to authenticate (default 2s, or the TLS timeout plus 1s)", set: func(c *serveConfig, v any) { c.AuthTimeout = time.Duration(v.(int64)) }},
+	{key: "authorization.users", kind: kindRaw, decode: decodeUsers,
+		usage: "users with passwords, nkeys and permissions (config file only)", set: func(c *serveConfig, v any) { c.Auth.Users = v.([]server.User) }},
+	{key: "authorization.default_permissions", aliases: []string{"authorization.default_perms"}, kind: kindRaw, decode: decodePermissionsOpt,
+		usage: "permissions of users that have none (config file only)", set: func(c *serveConfig, v any) { c.Auth.DefaultPermissions = v.(*server.Permissions) }},
+	{key: "require_auth", flag: "require_auth", kind: kindBool, def: "false",
+		usage: "refuse to start on a non-loopback address without authentication", set: func(c *serveConfig, v any) { c.RequireAuth = v.(bool) }},
+	{key: "tls", flag: "tls", kind: kindBool, def: "false",
+		usage: "enable TLS (needs --tlscert and --tlskey)", set: func(c *serveConfig, v any) { c.TLSFlag = v.(bool) }},
+	{key: "tls.cert_file", flag: "tlscert", kind: kindString,
+		usage: "server certificate (PEM)", set: func(c *serveConfig, v any) { c.TLS.CertFile = v.(string) }},
+	{key: "tls.key_file", flag: "tlskey", kind: kindString,
+		usage: "server certificate's private key (PEM)", set: func(c *serveConfig, v any) { c.TLS.KeyFile = v.(string) }},
+	{key: "tls.ca_file", flag: "tlscacert", kind: kindString,
+		usage: "CA certificates that sign client certificates (PEM)", set: func(c *serveConfig, v any) { c.TLS.CAFile = v.(string) }},
+	{key: "tls.verify", flag: "tlsverify", kind: kindBool, def: "false",
+		usage: "require client certificates signed by --tlscacert (mutual TLS)", set: func(c *serveConfig, v any) { c.TLS.Verify = v.(bool) }},
+	{key: "tls.verify_and_map", kind: kindBool, def: "false",
+		usage: "require client certificates and use their subject/e-mail/DNS name as the user (config file only)", set: func(c *serveConfig, v any) { c.TLS.VerifyAndMap = v.(bool) }},
+	{key: "tls.min_version", kind: kindString,
+		usage: "lowest TLS version accepted: 1.2 (default) or 1.3", set: func(c *serveConfig, v any) { c.TLS.MinVersion = v.(string) }},
+	{key: "tls.handshake_first", aliases: []string{"tls.first"}, kind: kindBool, def: "false",
+		usage: "start TLS before INFO (clients use nats.TLSHandshakeFirst())", set: func(c *serveConfig, v any) { c.TLS.HandshakeFirst = v.(bool) }},
+	{key: "tls.timeout", kind: kindDuration, def: "0", min: 0, max: math.MaxInt64,
+		usage: "TLS handshake timeout (default 2s)", set: func(c *serveConfig, v any) { c.TLS.Timeout = time.Duration(v.(int64)) }},
 }
 
 // addServeFlags registers one flag per spec. Values are kept as strings and
 // parsed with the config values, so every source gets the same checks.
 func addServeFlags(f *pflag.FlagSet) {
 	for _, s := range serveSpecs {
+		if s.flag == "" {
+			continue // config file and environment only
+		}
 		if s.kind == kindBool {
 			f.BoolP(s.flag, s.short, s.def == "true", s.usage)
 			continue
@@ -130,6 +171,9 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 		if fileVals, err = readConfigFile(file); err != nil {
 			return nil, err
 		}
+		if err := flattenBlocks(fileVals); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
 	}
 	known := map[string]*optSpec{}
 	for i := range serveSpecs {
@@ -153,8 +197,8 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 				raw, src = v, "config "+file
 			}
 		}
-		if e := getenv("NATSCTL_" + strings.ToUpper(s.key)); e != "" {
-			raw, src = e, "environment NATSCTL_"+strings.ToUpper(s.key)
+		if e := getenv(envName(s.key)); e != "" {
+			raw, src = e, "environment "+envName(s.key)
 		}
 		if fl := f.Lookup(s.flag); fl != nil && fl.Changed {
 			raw, src = fl.Value.String(), "flag --"+s.flag
@@ -167,6 +211,9 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 			return nil, fmt.Errorf("%s (%s): %w", s.key, src, err)
 		}
 		s.set(c, v)
+	}
+	if err := checkTLSFlags(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -224,6 +271,8 @@ func (s *optSpec) parse(raw any) (any, error) {
 			return nil, fmt.Errorf("%v is not a string", raw)
 		}
 		return str, nil
+	case kindRaw:
+		return s.decode(raw)
 	case kindBool:
 		switch v := raw.(type) {
 		case bool:
@@ -322,6 +371,9 @@ func toDuration(raw any) (int64, error) {
 		if d, err := time.ParseDuration(s); err == nil {
 			return int64(d), nil
 		}
+	}
+	if f, ok := raw.(float64); ok { // nats-server takes fractional seconds: timeout: 0.5
+		return int64(f * float64(time.Second)), nil
 	}
 	n, err := toInt(raw)
 	if err != nil {

@@ -67,6 +67,8 @@ type conn struct {
 	stop     time.Time
 	sent     struct{ msgs, bytes int64 } // delivered to this connection
 
+	sec connSecurity // identity, permissions, TLS (auth.go)
+
 	stallCh   chan struct{} // closed (under mu) when pending falls below the stall mark
 	kick      chan struct{} // capacity 1: wakes the writer
 	done      chan struct{} // closed when the connection closes
@@ -105,6 +107,9 @@ func newConn(s *Server, nc net.Conn, cid uint64) *conn {
 // readLoop reads, parses and delivers until the connection ends.
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
+	if !c.tlsHandshake() {
+		return
+	}
 	buf := make([]byte, minReadBuf)
 	short := 0
 	for {
@@ -398,6 +403,11 @@ func (c *conn) processConnect(arg []byte) error {
 	if opts.NoResponders && !opts.Headers {
 		return errParseNoRespHdrs
 	}
+	if c.srv.auth != nil {
+		if err := c.authenticate(&opts); err != nil {
+			return err
+		}
+	}
 	c.opts, c.gotConn = opts, true
 	c.p.headers = opts.Headers
 	c.headers.Store(opts.Headers)
@@ -432,6 +442,10 @@ func (c *conn) processSub(subject, queue, sid []byte) error {
 	c.trace("SUB", subject)
 	if !validSubject(subject) || (queue != nil && !validQueue(queue)) {
 		c.sendSelf(errLine(errInvalidSubject))
+		return nil
+	}
+	if p := c.sec.perms.Load(); p != nil && !p.sub.canSubscribe(subject, queue) {
+		c.subViolation(subject, queue)
 		return nil
 	}
 	c.mu.Lock()

@@ -20,6 +20,10 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 		c.sendSelf(errLine(errInvalidPubSubj))
 		return c.ok()
 	}
+	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, pa.subject) {
+		c.pubViolation(pa.subject) // no +OK, nothing delivered
+		return nil
+	}
 	// nats-server acknowledges before delivering, even to the publisher.
 	c.ok()
 	r := c.match(pa.subject)
@@ -72,6 +76,10 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	if sc == c && !c.opts.Echo {
 		return false
 	}
+	rp := sc.sec.perms.Load()
+	if rp != nil && len(rp.sub.deny) > 0 && rp.sub.denies(pa.subject, sub.queue) {
+		return false // a wildcard subscription overlapping a denied subject
+	}
 	if max := sub.max.Load(); max > 0 {
 		n := sub.nm.Add(1)
 		if n > max {
@@ -114,6 +122,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		sc.log.Info("slow consumer: pending bytes over max_pending", "pending", sc.pending, "max_pending", c.srv.opts.MaxPending, "subject", sub.subject, "sid", sub.sid)
 		sc.closeConn(closeSlowConsumerPending, false)
 		return false
+	}
+	if rp != nil && rp.resp != nil && len(pa.reply) > 0 {
+		sc.grantReplyLocked(rp, pa.reply)
 	}
 	sc.out.write(c.scratch)
 	sc.out.write(body)

@@ -17,4 +17,8 @@
 //
 // Server.mu (connection table) -> Sublist.mu -> conn.mu. A goroutine never
 // holds two conn.mu at once, and no I/O happens under any lock.
+//
+// Security (auth.go, perms.go, tls.go): a connection's permissions are an
+// atomic pointer set by its read goroutine on CONNECT and read by publishers
+// delivering to it; its allow_responses grants are guarded by its conn.mu.
 package server

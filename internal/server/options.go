@@ -48,6 +48,13 @@ type Options struct {
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration
 
+	// Security: auth.go, perms.go, tls.go.
+	Auth AuthOptions
+	TLS  TLSOptions
+	// RequireAuth refuses to start on a non-loopback address without
+	// authentication (otherwise the server starts with a warning).
+	RequireAuth bool
+
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
 	Logger *slog.Logger
@@ -94,6 +101,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLS.Enabled() { // nats-server: the TLS timeout plus a second
+			o.AuthTimeout = o.TLS.timeout() + time.Second
+		}
 	}
 	if o.LameDuckDuration == 0 {
 		o.LameDuckDuration = DefaultLameDuckDuration

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,9 @@ type Server struct {
 	start time.Time
 	info  serverInfo // template; per-connection fields filled on accept
 
+	auth    *authenticator // nil: no authentication (auth.go)
+	tlsConf *tls.Config    // nil: no TLS (tls.go)
+
 	mu      sync.Mutex
 	conns   map[uint64]*conn
 	running bool
@@ -57,6 +61,10 @@ func New(opts Options) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	auth, tlsConf, err := newSecurity(&opts)
+	if err != nil {
+		return nil, err
+	}
 	kp, err := nkeys.CreateServer()
 	if err != nil {
 		return nil, fmt.Errorf("create server identity: %w", err)
@@ -78,6 +86,9 @@ func New(opts Options) (*Server, error) {
 		sl:    NewSublist(),
 		conns: make(map[uint64]*conn),
 		done:  make(chan struct{}),
+
+		auth:    auth,
+		tlsConf: tlsConf,
 	}
 	if s.name == "" {
 		s.name = id
@@ -98,6 +109,7 @@ func New(opts Options) (*Server, error) {
 		MaxPayload:     opts.MaxPayload,
 		NatsctlVersion: Version,
 	}
+	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = auth != nil, tlsConf != nil, opts.TLS.verify()
 	return s, nil
 }
 
@@ -128,6 +140,7 @@ func (s *Server) Start() error {
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.log.Info("listening for client connections", "addr", s.Addr().String(), "server_id", s.id, "server_name", s.name)
+	s.warnExposure()
 	return nil
 }
 
@@ -159,6 +172,7 @@ func (s *Server) accept(nc net.Conn) {
 	c := newConn(s, nc, s.nextCID.Add(1))
 	info := s.info
 	info.ClientID, info.ClientIP = c.cid, c.host
+	s.prepareSecurity(c, &info)
 	s.mu.Lock()
 	info.LameDuckMode = s.ldm
 	if s.closing {
@@ -183,6 +197,7 @@ func (s *Server) accept(nc net.Conn) {
 	il := infoLine(&info)
 	c.out.write(il)
 	c.pending = int64(len(il))
+	c.startSecurity()
 	c.log.Debug("client connected")
 	c.startPings()
 	go c.writeLoop()
