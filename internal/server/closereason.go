@@ -53,5 +53,5 @@ func (r closeReason) String() string {
 	case closeLameDuck:
 		return "Lame Duck Mode"
 	}
-	return ""
+	return routeCloseReasonString(r)
 }

@@ -42,6 +42,12 @@ type Options struct {
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration
 
+	// ClientAdvertise is the host[:port] put in connect_urls for this
+	// server instead of its bound address (behind NAT, or bound to 0.0.0.0).
+	ClientAdvertise string
+	// Cluster configures routes to other servers (see ClusterOptions).
+	Cluster ClusterOptions
+
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
 	Logger *slog.Logger
@@ -95,6 +101,7 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Cluster.setDefaults(o.Host, o.PingMax)
 }
 
 // validate reports the first option out of range, naming its config key.
@@ -119,5 +126,10 @@ func (o *Options) validate() error {
 	case o.MaxSubscriptions < 0:
 		return fmt.Errorf("max_subscriptions: %d must be 0 (unlimited) or positive", o.MaxSubscriptions)
 	}
-	return nil
+	if o.ClientAdvertise != "" {
+		if _, _, err := splitAdvertise(o.ClientAdvertise, 1); err != nil {
+			return fmt.Errorf("client_advertise: %w", err)
+		}
+	}
+	return o.Cluster.validate()
 }

@@ -46,6 +46,11 @@ type Server struct {
 		inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 		slowConsumers, totalConns          atomic.Int64
 	}
+
+	// Clustering (route*.go, cluster_urls.go); cluster is nil when off.
+	cluster     *cluster
+	localURLs   []string                 // this server's client URLs
+	connectURLs atomic.Pointer[[]string] // connect_urls for client INFO
 }
 
 // New validates opts and binds the client listener, so that Addr is known
@@ -79,6 +84,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.name == "" {
 		s.name = id
+	}
+	if err := s.newCluster(); err != nil {
+		ln.Close()
+		return nil, err
 	}
 	s.info = serverInfo{
 		ID:             id,
@@ -121,6 +130,7 @@ func (s *Server) Start() error {
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.log.Info("listening for client connections", "addr", s.Addr().String(), "server_id", s.id, "server_name", s.name)
+	s.startCluster()
 	return nil
 }
 
@@ -154,6 +164,9 @@ func (s *Server) accept(nc net.Conn) {
 	info.ClientID, info.ClientIP = c.cid, c.host
 	s.mu.Lock()
 	info.LameDuckMode = s.ldm
+	if s.cluster != nil { // read under s.mu: see sendInfoToClients
+		info.ConnectURLs, info.Cluster = s.clientConnectURLs(), s.ClusterName()
+	}
 	if s.closing {
 		s.mu.Unlock()
 		nc.Close()
@@ -220,6 +233,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closing = true
 		s.mu.Unlock()
 		s.ln.Close()
+		s.stopCluster()
 		for _, c := range s.snapshotConns() {
 			c.closeConn(closeServerShutdown, true)
 		}
