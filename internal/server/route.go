@@ -82,6 +82,9 @@ type routeInfoJSON struct {
 	ConnectURLs    []string `json:"connect_urls,omitempty"`
 	LameDuckMode   bool     `json:"ldm,omitempty"`
 	NatsctlVersion string   `json:"natsctl_version,omitempty"`
+	// RouteAccount is set by nats-server on a route dedicated to one
+	// account (pinned accounts, $SYS by default); we have no such routes.
+	RouteAccount string `json:"route_account,omitempty"`
 }
 
 // routeConnectJSON is the CONNECT a soliciting server sends.
@@ -563,6 +566,13 @@ func (c *conn) routeInfo(arg []byte) error {
 			s.cluster.mu.Unlock()
 			c.log.Debug("route seed is this server; not dialing it again", "url", r.url.Redacted())
 		}
+		c.closeConn(closeDuplicateRoute, false)
+		return nil
+	}
+	if info.RouteAccount != "" {
+		// nats-server dials one of these next to the shared route and
+		// drops it itself once it sees we do not pool routes.
+		c.log.Debug("per-account route not supported; the shared route carries every account", "account", info.RouteAccount)
 		c.closeConn(closeDuplicateRoute, false)
 		return nil
 	}
