@@ -105,7 +105,9 @@ func TestServeConfig_Errors(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{[]string{"-c", writeFile(t, "s.conf", "port: 4222\ncluster { port: 6222 }\n")}, nil, []string{`"cluster"`, "not supported"}},
+		{[]string{"-c", writeFile(t, "s.conf", "port: 4222\ngateway { port: 7222 }\n")}, nil, []string{`"gateway"`, "not supported"}},
+		{[]string{"-c", writeFile(t, "s.conf", "cluster { port: 6222, pool_size: 3 }\n")}, nil, []string{`"pool_size"`, "not supported"}},
+		{[]string{"--routes", "nats://127.0.0.1:6222"}, nil, []string{"--cluster"}},
 		{[]string{"-c", writeFile(t, "s.yaml", "bogus_key: 1\n")}, nil, []string{`"bogus_key"`}},
 		{[]string{"-p", "70000"}, nil, []string{"port", "70000", "-1 to 65535"}},
 		{[]string{"--max_payload", "lots"}, nil, []string{"max_payload", "not a size"}},

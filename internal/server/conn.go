@@ -47,6 +47,11 @@ type conn struct {
 	inMsgs, inBytes   int64
 	outMsgs, outBytes int64         // delivered by this connection's publishes
 	stallWait         chan struct{} // a subscriber this batch filled up; closed when it drains
+	rts               []routeTarget // routes the message being delivered goes to (route_msg.go)
+
+	// route is set for a route connection (a conn of kind route); nil for
+	// clients. Route state and handling live in route*.go.
+	route *route
 
 	headers atomic.Bool // deliver HMSG to this connection
 
@@ -66,6 +71,9 @@ type conn struct {
 	version  string
 	stop     time.Time
 	sent     struct{ msgs, bytes int64 } // delivered to this connection
+	// asyncInfo: the client's CONNECT announced protocol >= 1, so it takes
+	// INFO updates (cluster connect_urls) at any time.
+	asyncInfo bool
 
 	sec connSecurity // identity, permissions, TLS (auth.go)
 
@@ -360,6 +368,9 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 	}
 	c.srv.removeConn(c)
 	c.srv.connClosed(c, reason, held)
+	if c.route != nil {
+		c.srv.routeClosed(c)
+	}
 	c.log.Debug("connection closed", "reason", reason.String())
 }
 
@@ -413,6 +424,7 @@ func (c *conn) processConnect(arg []byte) error {
 	c.headers.Store(opts.Headers)
 	c.mu.Lock()
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
+	c.asyncInfo = opts.Protocol >= 1
 	c.mu.Unlock()
 	c.trace("CONNECT", arg)
 	if opts.Verbose {

@@ -336,11 +336,6 @@ func (s *Server) Subsz(o SubszOptions) (*monitorapi.Subsz, error) {
 	return sz, nil
 }
 
-// Routez describes cluster routes: none until clustering exists.
-func (s *Server) Routez() *monitorapi.Routez {
-	return &monitorapi.Routez{ID: s.id, Name: s.name, Now: nowUTC(), Routes: []*monitorapi.RouteInfo{}}
-}
-
 // Accountz lists the accounts (only the global one until accounts exist) or,
 // with acc, describes one.
 func (s *Server) Accountz(acc string) (*monitorapi.Accountz, error) {

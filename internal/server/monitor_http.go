@@ -135,7 +135,12 @@ func (s *Server) monitorHandler() http.Handler {
 	handle(0, s.handleRoot)
 	handle(1, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Varz()) })
 	handle(2, s.handleConnz)
-	handle(3, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Routez()) })
+	handle(3, func(w http.ResponseWriter, r *http.Request) {
+		subs := r.URL.Query().Get("subs")
+		opts := RoutezOptions{SubsDetail: subs == "detail"}
+		opts.Subs, _ = strconv.ParseBool(subs)
+		writeJSON(w, http.StatusOK, s.Routez(opts))
+	})
 	handle(4, s.handleSubsz)
 	handle(5, func(w http.ResponseWriter, r *http.Request) {
 		az, err := s.Accountz(r.URL.Query().Get("acc"))

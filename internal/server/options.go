@@ -54,6 +54,11 @@ type Options struct {
 	// RequireAuth refuses to start on a non-loopback address without
 	// authentication (otherwise the server starts with a warning).
 	RequireAuth bool
+	// ClientAdvertise is the host[:port] put in connect_urls for this
+	// server instead of its bound address (behind NAT, or bound to 0.0.0.0).
+	ClientAdvertise string
+	// Cluster configures routes to other servers (see ClusterOptions).
+	Cluster ClusterOptions
 
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
@@ -114,6 +119,7 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Cluster.setDefaults(o.Host, o.PingMax)
 }
 
 // validate reports the first option out of range, naming its config key.
@@ -140,5 +146,10 @@ func (o *Options) validate() error {
 	case o.MaxSubscriptions < 0:
 		return fmt.Errorf("max_subscriptions: %d must be 0 (unlimited) or positive", o.MaxSubscriptions)
 	}
-	return nil
+	if o.ClientAdvertise != "" {
+		if _, _, err := splitAdvertise(o.ClientAdvertise, 1); err != nil {
+			return fmt.Errorf("client_advertise: %w", err)
+		}
+	}
+	return o.Cluster.validate()
 }
