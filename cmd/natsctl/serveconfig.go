@@ -103,7 +103,7 @@ var serveSpecs = []optSpec{
 		usage: "most bytes held by file streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxFileStore = v.(int64) }},
 	{key: "sync_interval", flag: "sync_interval", kind: kindString, def: "always",
 		usage: "\"always\": fsync before each publish ack (group commit, survives power loss); a duration such as 2m: fsync in the background like nats-server (a power cut loses up to that much)",
-		set: func(c *serveConfig, v any) { c.SyncInterval = v.(string) }},
+		set:   func(c *serveConfig, v any) { c.SyncInterval = v.(string) }},
 }
 
 // addServeFlags registers one flag per spec. Values are kept as strings and
