@@ -207,4 +207,3 @@ func (f *ffile) Size() (int64, error) {
 }
 
 func (f *ffile) Close() error { return nil }
-
