@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
+	"github.com/natsctl/natsctl/internal/client"
 	"github.com/natsctl/natsctl/internal/iostreams"
 )
 
@@ -10,10 +13,12 @@ import (
 // commands) a way to connect. Tests build their own.
 type deps struct {
 	IO *iostreams.IOStreams
+	// Connect opens a client connection; connFlags resolve the options.
+	Connect func(context.Context, client.Options) (*client.Conn, error)
 }
 
 func newDeps(ios *iostreams.IOStreams) *deps {
-	return &deps{IO: ios}
+	return &deps{IO: ios, Connect: client.Connect}
 }
 
 func newRootCmd(d *deps) *cobra.Command {
@@ -33,6 +38,11 @@ Every client command also works against a real nats-server.`,
 	root.AddCommand(
 		newServeCmd(d, runServe),
 		newVersionCmd(d),
+		newPubCmd(d, runPub),
+		newSubCmd(d, runSub),
+		newReqCmd(d, runReq),
+		newReplyCmd(d, runReply),
+		newContextCmd(d),
 		newTopCmd(d, runTop),
 	)
 	return root

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,9 @@ type Proc struct {
 	ClientURL  string
 	MonitorURL string
 	Log        *bytes.Buffer
+
+	exited  chan struct{} // closed when the process has exited
+	cleanup func()
 }
 
 type portsFile struct {
@@ -82,17 +86,57 @@ type portsFile struct {
 // stops it when the test ends. It waits until the server reports its ports.
 func Start(t testing.TB, args ...string) *Proc {
 	t.Helper()
+	return StartOnPort(t, -1, args...)
+}
+
+// StartOnPort is Start with a given client port (-1: random). Tests that stop
+// a server and start it again at the same address use it with p.Port().
+func StartOnPort(t testing.TB, port int, args ...string) *Proc {
+	t.Helper()
 	bin := Binary(t)
-	dir := t.TempDir()
-	full := append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir}, args...)
+	p, err := launch(bin, t.TempDir(), port, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// Launch is Start for code without a testing.TB (a TestMain that runs
+// Examples against a server). The caller must Stop the server.
+func Launch(args ...string) (*Proc, error) {
+	findOnce.Do(func() { binPath, findErr = find() })
+	if findErr != nil {
+		return nil, fmt.Errorf("nats-server %s is not available: %w (install it with `go install github.com/nats-io/nats-server/v2@%s`)", Version, findErr, Version)
+	}
+	dir, err := os.MkdirTemp("", "natsservertest")
+	if err != nil {
+		return nil, err
+	}
+	p, err := launch(binPath, dir, -1, args)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	p.cleanup = func() { os.RemoveAll(dir) }
+	return p, nil
+}
+
+func launch(bin, dir string, port int, args []string) (*Proc, error) {
+	full := append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "--ports_file_dir", dir}, args...)
 	p := &Proc{Log: &bytes.Buffer{}}
 	p.Cmd = exec.Command(bin, full...)
 	lw := &lockedWriter{w: p.Log}
 	p.Cmd.Stdout, p.Cmd.Stderr = lw, lw
 	if err := p.Cmd.Start(); err != nil {
-		t.Fatalf("start nats-server: %v", err)
+		return nil, fmt.Errorf("start nats-server: %w", err)
 	}
-	t.Cleanup(func() { p.Stop() })
+	exited := make(chan struct{})
+	go func() {
+		_ = p.Cmd.Wait()
+		close(exited)
+	}()
+	p.exited = exited
 	deadline := time.Now().Add(10 * time.Second)
 	pattern := filepath.Join(dir, "*.ports")
 	for {
@@ -100,27 +144,43 @@ func Start(t testing.TB, args ...string) *Proc {
 			b, err := os.ReadFile(m[0])
 			var pf portsFile
 			if err == nil && json.Unmarshal(b, &pf) == nil && len(pf.Nats) > 0 {
+				// A restarted server leaves the old file behind; remove it
+				// so that the next start waits for its own report.
+				os.Remove(m[0])
 				p.ClientURL = pf.Nats[0]
 				if len(pf.Monitoring) > 0 {
 					p.MonitorURL = pf.Monitoring[0]
 				}
-				return p
+				return p, nil
 			}
 		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("nats-server exited before reporting its ports; log:\n%s", p.Log)
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not report its ports within 10s; log:\n%s", p.Log)
+			p.Stop()
+			return nil, fmt.Errorf("nats-server did not report its ports within 10s; log:\n%s", p.Log)
 		}
 		time.Sleep(10 * time.Millisecond) // polling a file the process writes
 	}
 }
 
+// Port returns the client port.
+func (p *Proc) Port() int {
+	i := strings.LastIndexByte(p.ClientURL, ':')
+	n, _ := strconv.Atoi(p.ClientURL[i+1:])
+	return n
+}
+
 // Stop kills the server and waits for it to exit; it is safe to call twice.
 func (p *Proc) Stop() {
-	if p.Cmd.ProcessState != nil {
-		return
-	}
 	_ = p.Cmd.Process.Kill()
-	_ = p.Cmd.Wait()
+	<-p.exited
+	if p.cleanup != nil {
+		p.cleanup()
+	}
 }
 
 type lockedWriter struct {
