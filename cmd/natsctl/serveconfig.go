@@ -22,6 +22,13 @@ type serveConfig struct {
 	Debug   bool
 	LogFile string
 	PidFile string
+
+	// Streaming (servejs.go).
+	JetStream    bool
+	StoreDir     string
+	MaxMemStore  int64
+	MaxFileStore int64
+	SyncInterval string
 }
 
 type optKind int
@@ -86,6 +93,17 @@ var serveSpecs = []optSpec{
 		usage: "log to this file instead of stderr", set: func(c *serveConfig, v any) { c.LogFile = v.(string) }},
 	{key: "pid_file", flag: "pid", short: "P", kind: kindString,
 		usage: "write the process ID to this file (used by --signal)", set: func(c *serveConfig, v any) { c.PidFile = v.(string) }},
+	{key: "jetstream", flag: "jetstream", short: "j", kind: kindBool, def: "true",
+		usage: "enable persistent streams (JetStream API); --jetstream=false turns them off", set: func(c *serveConfig, v any) { c.JetStream = v.(bool) }},
+	{key: "store_dir", aliases: []string{"storedir"}, flag: "store_dir", kind: kindString,
+		usage: "directory for streams (default: one per client port under the user's data directory)", set: func(c *serveConfig, v any) { c.StoreDir = v.(string) }},
+	{key: "max_memory_store", aliases: []string{"max_mem_store", "max_mem"}, flag: "max_memory_store", kind: kindSize, min: -1, max: math.MaxInt64,
+		usage: "most bytes held by memory streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxMemStore = v.(int64) }},
+	{key: "max_file_store", aliases: []string{"max_file"}, flag: "max_file_store", kind: kindSize, min: -1, max: math.MaxInt64,
+		usage: "most bytes held by file streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxFileStore = v.(int64) }},
+	{key: "sync_interval", flag: "sync_interval", kind: kindString, def: "always",
+		usage: "\"always\": fsync before each publish ack (group commit, survives power loss); a duration such as 2m: fsync in the background like nats-server (a power cut loses up to that much)",
+		set:   func(c *serveConfig, v any) { c.SyncInterval = v.(string) }},
 }
 
 // addServeFlags registers one flag per spec. Values are kept as strings and
@@ -124,6 +142,9 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 	if file != "" {
 		var err error
 		if fileVals, err = readConfigFile(file); err != nil {
+			return nil, err
+		}
+		if fileVals, err = flattenJetStreamBlock(fileVals, file); err != nil {
 			return nil, err
 		}
 	}

@@ -263,25 +263,26 @@ func (c *conn) wake() {
 // enqueue queues b for this connection and wakes its writer; used outside the
 // read loop's batching (timers, errors, other goroutines).
 func (c *conn) enqueue(b []byte) {
-	c.mu.Lock()
-	if !c.closed {
-		c.out.write(b)
-		c.pending += int64(len(b))
-	}
-	c.mu.Unlock()
+	c.queue(b)
 	c.wake()
 }
 
 // sendSelf queues b from this connection's own read loop; the writer is woken
 // once at the end of the read batch.
 func (c *conn) sendSelf(b []byte) {
+	c.queue(b)
+	c.pcd[c] = struct{}{}
+}
+
+// queue appends b to the outbound buffer unless the connection is closed.
+func (c *conn) queue(b []byte) {
+	c.traceOut(b)
 	c.mu.Lock()
 	if !c.closed {
 		c.out.write(b)
 		c.pending += int64(len(b))
 	}
 	c.mu.Unlock()
-	c.pcd[c] = struct{}{}
 }
 
 func (c *conn) isClosed() bool {
@@ -449,9 +450,19 @@ func (c *conn) ok() error {
 	return nil
 }
 
-// trace logs a protocol operation when tracing is on.
+// trace logs an inbound protocol operation when tracing is on.
 func (c *conn) trace(op string, arg []byte) {
 	if c.srv.opts.Trace {
 		c.log.Debug("<<- "+op, "arg", string(arg))
+	}
+}
+
+// traceOut logs an outbound protocol line (without CRLF) when tracing is on.
+func (c *conn) traceOut(line []byte) {
+	if c.srv.opts.Trace && c.log != nil {
+		for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+			line = line[:len(line)-1]
+		}
+		c.log.Debug("->> " + string(line))
 	}
 }

@@ -95,6 +95,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		body, hdr = payload[hdr:], -1
 	}
 	c.scratch = appendMsgHeader(c.scratch[:0], pa.subject, sub.sid, pa.reply, hdr, len(body))
+	if c.srv.opts.Trace {
+		sc.traceOut(c.scratch)
+	}
 	size := int64(len(c.scratch) + len(body) + 2)
 
 	sc.mu.Lock()

@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"log/slog"
+	"time"
+
+	"github.com/natsctl/natsctl/internal/monitorapi"
 )
 
 // JetStreamVersion is the version INFO reports while a streaming engine is
@@ -57,3 +60,19 @@ func (s *Server) Engine() Engine { return s.opts.Engine }
 
 // Logger is the server's logger, for engines.
 func (s *Server) Logger() *slog.Logger { return s.log }
+
+// JSZProvider is implemented by an engine that reports /jsz data.
+type JSZProvider interface {
+	JSInfo() monitorapi.JSInfo
+}
+
+// JSInfo is the /jsz document: the engine's, or one saying streaming is
+// disabled when no engine reports it.
+func (s *Server) JSInfo() monitorapi.JSInfo {
+	if p, ok := s.opts.Engine.(JSZProvider); ok {
+		info := p.JSInfo()
+		info.ID = s.id
+		return info
+	}
+	return monitorapi.JSInfo{ID: s.id, Now: time.Now().UTC(), Disabled: true}
+}

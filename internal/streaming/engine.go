@@ -38,6 +38,8 @@ type Config struct {
 	FS store.FS
 	// Logger; nil means the server's.
 	Logger *slog.Logger
+
+	segmentSize int64 // tests: small segments
 }
 
 // Engine is the streaming engine: it attaches to a server as an

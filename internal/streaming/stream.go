@@ -134,7 +134,7 @@ func (e *Engine) newStream(dir string, cfg *StreamConfig, created time.Time) (*s
 	} else {
 		st.st, err = store.OpenFile(store.FileConfig{
 			Config: scfg, Dir: filepath.Join(dir, msgsDir),
-			SyncInterval: e.cfg.SyncInterval, FS: e.cfg.FS,
+			SyncInterval: e.cfg.SyncInterval, FS: e.cfg.FS, SegmentSize: e.cfg.segmentSize,
 		})
 	}
 	if err != nil {
