@@ -12,7 +12,7 @@ import (
 )
 
 // publishN publishes n messages "0".."n-1" to subject through JetStream.
-func publishN(t testing.TB, js jetstream.JetStream, subject string, n int) {
+func publishAsyncN(t testing.TB, js jetstream.JetStream, subject string, n int) {
 	t.Helper()
 	ctx := ctxT(t)
 	for i := range n {
@@ -47,7 +47,7 @@ func TestConsumer_FetchAckAndInfo(t *testing.T) {
 	s, _ := runEngine(t, Config{})
 	_, js := connectJS(t, s)
 	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
-	publishN(t, js, "s.a", 10)
+	publishAsyncN(t, js, "s.a", 10)
 	c := mustConsumer(t, js, "S", jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
 	info := c.CachedInfo()
 	if info.NumPending != 10 || info.Config.AckWait != 30*time.Second || info.Config.MaxAckPending != 1000 || info.Config.MaxWaiting != 512 {
@@ -112,7 +112,7 @@ func TestConsumer_FetchNoWait404(t *testing.T) {
 	if n != 0 || batch.Error() != nil {
 		t.Fatalf("empty no-wait fetch: %d msgs, err %v", n, batch.Error())
 	}
-	publishN(t, js, "s.a", 3)
+	publishAsyncN(t, js, "s.a", 3)
 	batch, _ = c.FetchNoWait(10)
 	for m := range batch.Messages() {
 		n++
@@ -142,7 +142,7 @@ func TestConsumer_ConsumeWithHeartbeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Stop()
-	publishN(t, js, "s.x", total)
+	publishAsyncN(t, js, "s.x", total)
 	deadline := time.After(20 * time.Second)
 	for i := uint64(1); i <= total; i++ {
 		select {
@@ -174,7 +174,7 @@ func TestConsumer_MessagesIterator(t *testing.T) {
 	s, _ := runEngine(t, Config{})
 	_, js := connectJS(t, s)
 	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
-	publishN(t, js, "s.a", 50)
+	publishAsyncN(t, js, "s.a", 50)
 	c := mustConsumer(t, js, "S", jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
 	it, err := c.Messages(jetstream.PullMaxMessages(20))
 	if err != nil {
