@@ -150,8 +150,9 @@ func (c *consumer) encodeStateLocked(b []byte) []byte {
 var errBadState = errors.New("consumer state: malformed snapshot")
 
 // decodeState restores a snapshot into c (before start). Pending
-// messages get a fresh ack deadline: they are redelivered one ack_wait
-// after the restart unless acknowledged.
+// messages are queued for redelivery at once, in order: whoever held them
+// before the restart may be gone, and a durable resumes from its first
+// unacknowledged message.
 func (c *consumer) decodeState(b []byte) error {
 	var vals [6]uint64
 	for i := range vals {
@@ -193,10 +194,9 @@ func (c *consumer) decodeState(b []byte) error {
 		}
 	}
 	c.nextAck = 0
-	for _, p := range c.pending {
-		if c.nextAck == 0 || p.deadline < c.nextAck {
-			c.nextAck = p.deadline
-		}
+	c.rdq = c.sortedPendingLocked()
+	for _, seq := range c.rdq {
+		c.rdqSet[seq] = struct{}{}
 	}
 	return nil
 }
@@ -254,7 +254,7 @@ func persistent(st *stream, cfg *ConsumerConfig) bool {
 	return st.config().Storage == FileStorage && cfg.Durable != "" && !cfg.MemoryStorage
 }
 
-// sortedPending lists pending sequences in order (tests, info).
+// sortedPendingLocked lists pending sequences in order.
 func (c *consumer) sortedPendingLocked() []uint64 {
 	out := make([]uint64, 0, len(c.pending))
 	for s := range c.pending {
