@@ -323,6 +323,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		c.srv.sl.Remove(s)
 	}
 	c.srv.removeConn(c)
+	c.srv.notifyConnClosed(c.cid)
 	c.log.Debug("connection closed", "reason", reason.String())
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/natsctl/natsctl/internal/streaming/store"
@@ -87,8 +88,9 @@ type consumer struct {
 	quit    chan struct{}
 	done    chan struct{}
 	wdone   chan struct{}
-	stopped sync.Once
-	state   *stateFile
+	stopped  sync.Once
+	state    *stateFile
+	hasGroup atomic.Bool // deliver_group set: track which member holds what
 }
 
 type pendingMsg struct {
@@ -116,6 +118,7 @@ func newConsumer(st *stream, cfg *ConsumerConfig, created time.Time) *consumer {
 	c.scan, _ = st.st.(store.Scanner)
 	c.activity = time.Now()
 	c.rate.init(cfg.RateLimit)
+	c.hasGroup.Store(cfg.DeliverGroup != "")
 	return c
 }
 

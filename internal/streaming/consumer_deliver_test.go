@@ -228,3 +228,58 @@ func TestKVWatch(t *testing.T) {
 		t.Fatalf("history %d %v", len(h), err)
 	}
 }
+
+// TestPush_DeliverGroupMemberLeaves: when a member of a deliver group goes
+// away holding unacknowledged messages, the others get them at once, not
+// after ack_wait (a NATS Streaming behaviour).
+func TestPush_DeliverGroupMemberLeaves(t *testing.T) {
+	s, _ := runEngine(t, Config{})
+	_, js := connectJS(t, s)
+	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
+	mustConsumer(t, js, "S", jetstream.ConsumerConfig{
+		Durable: "G", AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Minute,
+		DeliverSubject: "deliver.g", DeliverGroup: "grp",
+	})
+	leaver, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan *nats.Msg, 100)
+	if _, err := leaver.QueueSubscribe("deliver.g", "grp", func(m *nats.Msg) { held <- m }); err != nil {
+		t.Fatal(err)
+	}
+	if err := leaver.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	publishAsyncN(t, js, "s.a", 5)
+	for range 5 {
+		select {
+		case <-held:
+		case <-time.After(5 * time.Second):
+			t.Fatal("leaver got nothing")
+		}
+	}
+	stayer, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stayer.Close()
+	got := make(chan *nats.Msg, 100)
+	if _, err := stayer.QueueSubscribe("deliver.g", "grp", func(m *nats.Msg) { got <- m; _ = m.Ack() }); err != nil {
+		t.Fatal(err)
+	}
+	if err := stayer.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	leaver.Close()
+	seen := map[string]bool{}
+	deadline := time.After(10 * time.Second) // far below the 1 min ack_wait
+	for len(seen) < 5 {
+		select {
+		case m := <-got:
+			seen[string(m.Data)] = true
+		case <-deadline:
+			t.Fatalf("stayer got %d of 5 held messages", len(seen))
+		}
+	}
+}

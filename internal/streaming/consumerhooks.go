@@ -38,7 +38,23 @@ func (e *Engine) startConsumers() error {
 			return fmt.Errorf("streaming: subscribe %s: %w", subj, err)
 		}
 	}
+	e.srv.OnConnClosed(e.connClosed)
 	return nil
+}
+
+// connClosed hands the messages a departed deliver_group member held to
+// the remaining members at once.
+func (e *Engine) connClosed(cid uint64) {
+	if e.stopped.Load() {
+		return
+	}
+	for _, st := range e.sortedStreams() {
+		for _, c := range st.consumerList() {
+			if c.hasGroup.Load() {
+				c.connGone(cid)
+			}
+		}
+	}
 }
 
 // consumer returns the named consumer, or nil.
