@@ -83,11 +83,11 @@ type consumer struct {
 	out     outBatch
 	holders []holder // delivery goroutine only
 
-	signal  chan struct{}
-	urgent  chan struct{} // state writer: a double-ack waits
-	quit    chan struct{}
-	done    chan struct{}
-	wdone   chan struct{}
+	signal   chan struct{}
+	urgent   chan struct{} // state writer: a double-ack waits
+	quit     chan struct{}
+	done     chan struct{}
+	wdone    chan struct{}
 	stopped  sync.Once
 	state    *stateFile
 	hasGroup atomic.Bool // deliver_group set: track which member holds what
