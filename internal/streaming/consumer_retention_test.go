@@ -175,3 +175,26 @@ func TestPull_RequestLimitsStatuses(t *testing.T) {
 		_ = sub.Unsubscribe()
 	}
 }
+
+func TestJSDetails_Consumers(t *testing.T) {
+	s, e := runEngine(t, Config{})
+	_, js := connectJS(t, s)
+	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
+	publishAsyncN(t, js, "s.a", 4)
+	c := mustConsumer(t, js, "S", jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy})
+	fetchOne(t, c, time.Second)
+	d := e.JSDetails(true, false)
+	if len(d) != 1 || len(d[0].Consumers) != 1 || d[0].State.Consumers != 1 {
+		t.Fatalf("details %+v", d)
+	}
+	cd := d[0].Consumers[0]
+	if cd.Name != "D" || cd.NumAckPending != 1 || cd.NumPending != 3 || cd.Config != nil {
+		t.Fatalf("consumer detail %+v", cd)
+	}
+	if e.JSInfo().Consumers != 1 {
+		t.Fatalf("jsz consumers %d", e.JSInfo().Consumers)
+	}
+	if d := e.JSDetails(true, true); d[0].Config == nil || d[0].Consumers[0].Config == nil {
+		t.Fatal("config not included")
+	}
+}
