@@ -22,6 +22,9 @@ type apiReq struct {
 }
 
 func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
+	if e.onConsumerNext(subject, reply, data) {
+		return
+	}
 	e.enqueueAPI(apiReq{subject: subject, reply: reply, hdr: clone(hdr), data: clone(data)})
 }
 
@@ -95,7 +98,7 @@ func (e *Engine) route(r apiReq) reply {
 	case op == "STREAM.LIST":
 		return e.streamList(r.data)
 	case strings.HasPrefix(op, "CONSUMER."):
-		return jsonReply(apiResponse{Type: typeConsumer, Error: errConsumersNotYet}, true)
+		return e.consumerAPI(r)
 	}
 	verb, name, ok := splitStreamOp(op)
 	if !ok {
@@ -152,6 +155,7 @@ func (e *Engine) accountInfo() reply {
 		Memory:      e.usage(MemoryStorage),
 		Store:       e.usage(FileStorage),
 		Streams:     n,
+		Consumers:   e.numConsumers(),
 		Limits: AccountLimits{
 			MaxMemory: limitOrNone(e.cfg.MaxMemory), MaxStore: limitOrNone(e.cfg.MaxStore),
 			MaxStreams: -1, MaxConsumers: -1, MaxAckPending: -1,
@@ -353,6 +357,7 @@ func (e *Engine) streamDelete(st *stream) reply {
 	e.mu.Lock()
 	delete(e.streams, st.name)
 	e.mu.Unlock()
+	st.stopConsumers(true)
 	err := st.stop()
 	if rerr := st.remove(); err == nil {
 		err = rerr
@@ -388,6 +393,7 @@ func (e *Engine) streamPurge(st *stream, body []byte) reply {
 	if err != nil {
 		return fail(errPurgeFailed(err.Error()))
 	}
+	st.afterRemoval()
 	return jsonReply(purgeResponse{apiResponse: apiResponse{Type: typeStreamPurge}, Success: true, Purged: n}, false)
 }
 
@@ -490,5 +496,6 @@ func (e *Engine) msgDelete(st *stream, body []byte) reply {
 	if !ok {
 		return fail(errSequenceNotFound(req.Seq))
 	}
+	st.afterRemoval()
 	return jsonReply(successResponse{apiResponse: apiResponse{Type: typeMsgDelete}, Success: true}, false)
 }

@@ -37,6 +37,9 @@
 //
 // # Not here yet
 //
-// Consumers (CONSUMER.* answers "not supported yet"), sources, mirrors,
-// subject transforms, republish, compression, per-message TTL, clustering.
+// Sources, mirrors, subject transforms, republish, compression,
+// per-message TTL, clustering. Consumers are described in consumer.go
+// (state machine and goroutines), pull.go, push.go, ack.go and
+// consumerstate.go (durable state on disk); docs/consumers.md is the
+// user-facing summary.
 package streaming

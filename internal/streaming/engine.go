@@ -136,6 +136,10 @@ func (e *Engine) Start(s *server.Server) error {
 			return fmt.Errorf("streaming: subscribe %s: %w", subj, err)
 		}
 	}
+	if err := e.startConsumers(); err != nil {
+		e.closeAll()
+		return err
+	}
 	e.wg.Add(1)
 	go e.apiLoop()
 	e.mu.Lock()

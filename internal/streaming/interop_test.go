@@ -146,7 +146,14 @@ func TestInterop_Publish10000SyncAndAsync(t *testing.T) {
 	for _, storage := range []jetstream.StorageType{jetstream.FileStorage, jetstream.MemoryStorage} {
 		t.Run(storage.String(), func(t *testing.T) {
 			s, _ := runEngine(t, Config{})
-			_, js := connectJS(t, s)
+			nc, _ := connectJS(t, s)
+			// Every async publish may be outstanding at once: on a loaded
+			// machine the client's stall limit (4,000 for 200 ms) would
+			// otherwise fail the test, not the server.
+			js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(20000))
+			if err != nil {
+				t.Fatal(err)
+			}
 			ctx := ctxT(t)
 			mustCreate(t, js, jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"}, Storage: storage})
 			const n = 10000

@@ -34,6 +34,7 @@ func (e *Engine) JSInfo() monitorapi.JSInfo {
 	for _, st := range e.sortedStreams() {
 		s := st.st.State(false)
 		info.Streams++
+		info.Consumers += st.numConsumers()
 		info.Messages += s.Msgs
 		info.Bytes += s.Bytes
 		if st.config().Storage == MemoryStorage {

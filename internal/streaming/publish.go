@@ -140,11 +140,12 @@ func (st *stream) processBatch(batch []*inMsg) {
 	// Interest retention keeps a message only while consumers are
 	// interested; with none (consumers are not implemented yet) nothing is
 	// kept, as on nats-server, but the sequence is used and acknowledged.
-	if cfg.Retention == InterestPolicy && lastStored > 0 && flushErr == nil {
+	if cfg.Retention == InterestPolicy && lastStored > 0 && flushErr == nil && st.numConsumers() == 0 {
 		if _, err := st.st.Purge(store.PurgeOpts{Seq: lastStored + 1}); err != nil {
 			st.e.log.Error("stream purge for interest retention", "stream", st.name, "err", err)
 		}
 	}
+	st.afterBatch()
 	for i := range acks {
 		a := &acks[i]
 		if a.stored && flushErr != nil {

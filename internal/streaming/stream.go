@@ -48,6 +48,8 @@ type stream struct {
 	acks       []pendingAck
 	ackBuf     []byte
 	scratchMsg store.Msg
+
+	consumerSet // consumers (consumerhooks.go)
 }
 
 // streamMeta is meta.json in a stream's directory.
@@ -85,6 +87,10 @@ func (e *Engine) openStream(name string) (*stream, error) {
 	for _, r := range st.st.Reports() {
 		e.log.Warn("stream damage found on recovery", "stream", name, "report", r.String())
 	}
+	if err := st.recoverConsumers(); err != nil {
+		st.stop()
+		return nil, err
+	}
 	state := st.st.State(false)
 	e.log.Info("stream recovered", "stream", name, "storage", meta.Config.Storage.String(),
 		"messages", state.Msgs, "bytes", state.Bytes, "first_seq", state.FirstSeq, "last_seq", state.LastSeq)
@@ -118,6 +124,7 @@ func (e *Engine) newStream(dir string, cfg *StreamConfig, created time.Time) (*s
 		in:   make(chan *inMsg, ingestQueueLen),
 		quit: make(chan struct{}), done: make(chan struct{}),
 	}
+	st.consumers = make(map[string]*consumer)
 	st.cfg.Store(cfg)
 	st.ackPre = append(append([]byte(`{"stream":`), mustJSON(cfg.Name)...), `,"seq":`...)
 	scfg := store.Config{Name: cfg.Name, Limits: storeLimits(cfg)}
@@ -206,6 +213,7 @@ func (st *stream) stop() error {
 		st.unsubscribe()
 		close(st.quit)
 		<-st.done
+		st.stopConsumers(false)
 		err = st.st.Close()
 	})
 	return err
@@ -249,6 +257,7 @@ func (st *stream) info(deleted bool, subjectsFilter string, offset int) (*Stream
 			Msgs: s.Msgs, Bytes: s.Bytes, FirstSeq: s.FirstSeq, FirstTime: s.FirstTime,
 			LastSeq: s.LastSeq, LastTime: s.LastTime, NumSubjects: s.NumSubjects,
 			NumDeleted: s.NumDeleted, Deleted: s.Deleted,
+			Consumers: st.numConsumers(),
 		},
 		Cluster: &ClusterInfo{Leader: st.e.srv.Name()},
 		TS:      time.Now().UTC(),
