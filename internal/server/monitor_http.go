@@ -147,7 +147,9 @@ func (s *Server) monitorHandler() http.Handler {
 		writeResult(w, az, err)
 	})
 	handle(6, func(w http.ResponseWriter, r *http.Request) {
-		info := s.JSInfo()
+		q := r.URL.Query()
+		flag := func(k string) bool { b, _ := strconv.ParseBool(q.Get(k)); return b }
+		info := s.JSZ(flag("accounts"), flag("streams"), flag("consumers"), flag("config"))
 		writeJSON(w, http.StatusOK, &info)
 	})
 	handle(7, s.handleHealthz)
