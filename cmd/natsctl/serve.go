@@ -36,10 +36,12 @@ func newServeCmd(d *deps, runF func(context.Context, *serveOptions) error) *cobr
 		Short: "Run the NATS-compatible server",
 		Long: `Run the NATS-compatible server.
 
-With no flags it listens for clients on 127.0.0.1:4222 (loopback only). Options
-come from flags (nats-server's names), NATSCTL_<KEY> environment variables and
-a config file (--config: nats-server's .conf format, or YAML, TOML, JSON), in
-that order of precedence. Durations take Go durations (2m, 10s) or seconds;
+With no flags it listens for clients on 127.0.0.1:4222 and serves monitoring
+(nats-server's /varz, /connz, /subsz, /healthz, ..., Prometheus /metrics and
+natsctl's /subjz) on 127.0.0.1:8222, loopback only; -m 0 turns monitoring
+off. Options come from flags (nats-server's names), NATSCTL_<KEY> environment
+variables and a config file (--config: nats-server's .conf format, or YAML,
+TOML, JSON), in that order of precedence. Durations take Go durations (2m, 10s) or seconds;
 sizes take bytes or KB/MB/GB.
 
 Signals: SIGINT/SIGTERM shut down gracefully, SIGUSR2 enters lame duck mode.
@@ -67,6 +69,8 @@ Security (docs/security.md has the details):
   -ERR 'Permissions Violation for Publish to "subj"' and stay connected.`,
 		Example: `  natsctl serve
   natsctl serve -p -1 -D
+  natsctl serve -m 0                 # no monitoring port
+  natsctl serve -a 0.0.0.0 -m 8223   # all interfaces, monitoring on 8223
   natsctl serve -c nats-server.conf
   NATSCTL_MAX_PAYLOAD=4MB natsctl serve
   natsctl serve -P /tmp/natsctl.pid &

@@ -198,7 +198,7 @@ func serveInProcess(t *testing.T, args ...string) (*server.Server, *bytes.Buffer
 		so.ready = func(s *server.Server) { started <- s }
 		return runServe(ctx, so)
 	})
-	cmd.SetArgs(args)
+	cmd.SetArgs(append([]string{"-m", "0"}, args...)) // no monitoring: tests run in parallel
 	cmd.SetOut(ios.Out)
 	cmd.SetErr(ios.ErrOut)
 	go func() { done <- cmd.ExecuteContext(ctx) }()

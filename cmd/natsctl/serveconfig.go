@@ -23,6 +23,7 @@ type serveConfig struct {
 	LogFile string
 	PidFile string
 	TLSFlag bool // --tls: TLS must be on (a certificate is required)
+	cluster clusterConfig // raw cluster values, applied by finishCluster
 }
 
 type optKind int
@@ -59,6 +60,10 @@ var serveSpecs = []optSpec{
 		usage: "address to listen on for clients", set: func(c *serveConfig, v any) { c.Host = v.(string) }},
 	{key: "port", flag: "port", short: "p", kind: kindInt, def: "4222", min: -1, max: 65535,
 		usage: "port for clients (-1 or 0: a random free port)", set: func(c *serveConfig, v any) { c.Port = int(v.(int64)) }},
+	{key: "http_port", aliases: []string{"monitor_port"}, flag: "http_port", short: "m", kind: kindInt, def: "8222", min: -1, max: 65535,
+		usage: "port for monitoring over HTTP (/varz, /connz, /metrics, ...; 0: off, -1: a random free port)", set: func(c *serveConfig, v any) { c.HTTPPort = int(v.(int64)) }},
+	{key: "http_host", flag: "http_host", kind: kindString,
+		usage: "address for monitoring (default: the client address)", set: func(c *serveConfig, v any) { c.HTTPHost = v.(string) }},
 	{key: "server_name", aliases: []string{"name"}, flag: "name", short: "n", kind: kindString,
 		usage: "server name (default: the server ID)", set: func(c *serveConfig, v any) { c.ServerName = v.(string) }},
 	{key: "max_payload", flag: "max_payload", kind: kindSize, def: "1MB", min: 1, max: 64 << 20,
@@ -124,6 +129,38 @@ var serveSpecs = []optSpec{
 		usage: "start TLS before INFO (clients use nats.TLSHandshakeFirst())", set: func(c *serveConfig, v any) { c.TLS.HandshakeFirst = v.(bool) }},
 	{key: "tls.timeout", kind: kindDuration, def: "0", min: 0, max: math.MaxInt64,
 		usage: "TLS handshake timeout (default 2s)", set: func(c *serveConfig, v any) { c.TLS.Timeout = time.Duration(v.(int64)) }},
+	{key: "client_advertise", flag: "client_advertise", kind: kindString,
+		usage: "host[:port] advertised to clients in connect_urls instead of the bound address", set: func(c *serveConfig, v any) { c.ClientAdvertise = v.(string) }},
+	// Clustering: the keys of nats-server's cluster { ... } block, flattened
+	// by flattenClusterBlock (cluster.name -> cluster_name, ...).
+	{key: "cluster_name", flag: "cluster_name", kind: kindString,
+		usage: "cluster name; every server of a cluster needs the same one", set: func(c *serveConfig, v any) { c.Cluster.Name = v.(string) }},
+	{key: "cluster", flag: "cluster", kind: kindString,
+		usage: "route listener URL, nats://host:port (port -1: a random port); enables clustering", set: func(c *serveConfig, v any) { c.cluster.listen = v.(string) }},
+	{key: "routes", flag: "routes", kind: kindString,
+		usage: "comma-separated seed routes, nats://[user:pass@]host:port", set: func(c *serveConfig, v any) { c.cluster.routes = v.(string) }},
+	{key: "cluster_advertise", flag: "cluster_advertise", kind: kindString,
+		usage: "host[:port] advertised to other servers for routes", set: func(c *serveConfig, v any) { c.Cluster.Advertise = v.(string) }},
+	{key: "no_advertise", flag: "no_advertise", kind: kindBool, def: "false",
+		usage: "do not advertise this server's and the cluster's client URLs to clients", set: func(c *serveConfig, v any) { c.Cluster.NoAdvertise = v.(bool) }},
+	{key: "cluster_user", flag: "cluster_user", kind: kindString,
+		usage: "user required of routes (and sent to seeds without credentials)", set: func(c *serveConfig, v any) { c.Cluster.Username = v.(string) }},
+	{key: "cluster_password", flag: "cluster_password", kind: kindString,
+		usage: "password required of routes", set: func(c *serveConfig, v any) { c.Cluster.Password = v.(string) }},
+	{key: "cluster_auth_timeout", flag: "cluster_auth_timeout", kind: kindDuration, def: "2s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "time a route has to authenticate", set: func(c *serveConfig, v any) { c.Cluster.AuthTimeout = time.Duration(v.(int64)) }},
+	{key: "cluster_ping_interval", flag: "cluster_ping_interval", kind: kindDuration, def: "30s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "interval between PINGs on routes (a dead peer is dropped after ping_max)", set: func(c *serveConfig, v any) { c.Cluster.PingInterval = time.Duration(v.(int64)) }},
+	{key: "cluster_max_routes", flag: "cluster_max_routes", kind: kindInt, def: "256", min: 1, max: 1 << 16,
+		usage: "most route connections at once", set: func(c *serveConfig, v any) { c.Cluster.MaxRoutes = int(v.(int64)) }},
+	{key: "cluster_connect_backoff_max", flag: "cluster_connect_backoff_max", kind: kindDuration, def: "5s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "longest wait between attempts to reach a route peer", set: func(c *serveConfig, v any) { c.Cluster.ConnectMax = time.Duration(v.(int64)) }},
+	{key: "cluster_tls_cert", flag: "cluster_tls_cert", kind: kindString,
+		usage: "route TLS certificate file (enables TLS on routes)", set: func(c *serveConfig, v any) { c.cluster.tlsCert = v.(string) }},
+	{key: "cluster_tls_key", flag: "cluster_tls_key", kind: kindString,
+		usage: "route TLS key file", set: func(c *serveConfig, v any) { c.cluster.tlsKey = v.(string) }},
+	{key: "cluster_tls_ca", flag: "cluster_tls_ca", kind: kindString,
+		usage: "CA file to verify route peers (both directions)", set: func(c *serveConfig, v any) { c.cluster.tlsCA = v.(string) }},
 }
 
 // addServeFlags registers one flag per spec. Values are kept as strings and
@@ -211,7 +248,7 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 	if err := checkTLSFlags(c); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return c, c.finishCluster()
 }
 
 // readConfigFile reads nats-server's .conf format, or YAML/TOML/JSON through
@@ -235,14 +272,26 @@ func readConfigFile(file string) (map[string]any, error) {
 			}
 			m["port"] = port
 		}
-		return m, nil
+		// "http: host:port" likewise sets the monitoring address.
+		if h, ok := m["http"].(string); ok {
+			delete(m, "http")
+			host, port, ok := strings.Cut(h, ":")
+			if !ok {
+				return nil, fmt.Errorf("config %s: http %q: want host:port", file, h)
+			}
+			if host != "" {
+				m["http_host"] = host
+			}
+			m["http_port"] = port
+		}
+		return flattenClusterBlock(file, m)
 	}
 	v := viper.New()
 	v.SetConfigFile(file)
 	if err := v.ReadInConfig(); err != nil {
 		return nil, fmt.Errorf("read config %s: %w", file, err)
 	}
-	return v.AllSettings(), nil
+	return flattenClusterBlock(file, v.AllSettings())
 }
 
 // parse converts a flag, environment or config value to the spec's type and

@@ -56,5 +56,5 @@ func (r closeReason) String() string {
 	case closeTLSHandshake:
 		return "TLS Handshake Failure"
 	}
-	return ""
+	return routeCloseReasonString(r)
 }

@@ -10,6 +10,9 @@ import (
 func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
+	if c.subj.skip--; c.subj.skip < 0 { // sampled top-subjects counter (subjz.go)
+		c.sampleSubject(pa.subject, len(payload))
+	}
 	if c.srv.opts.Trace {
 		c.trace("PUB", pa.subject)
 	}
@@ -37,7 +40,10 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 			}
 		}
 	}
-	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
+	if len(r.rsubs) > 0 || len(c.rts) > 0 {
+		c.sendToRoutes(r, pa, payload)
+	}
+	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(r.rsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
 		c.noResponders(pa)
 	}
 	return nil
@@ -70,6 +76,9 @@ func (c *conn) match(subj []byte) *matchResult {
 // deliver queues the message on sub's connection; false when it could not.
 func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	sc := sub.c
+	if sc.route != nil {
+		return c.addRouteTarget(sub) // a queue member on another server
+	}
 	if sc == c && !c.opts.Echo {
 		return false
 	}

@@ -29,6 +29,12 @@ type Options struct {
 	Port       int // 0 or -1: a random free port
 	ServerName string
 
+	// HTTPHost and HTTPPort are the monitoring listener (/varz, /connz, ...,
+	// /metrics). HTTPPort 0 means no monitoring, -1 a random free port;
+	// HTTPHost defaults to Host.
+	HTTPHost string
+	HTTPPort int
+
 	MaxPayload       int32
 	MaxControlLine   int32
 	MaxPending       int64
@@ -48,6 +54,11 @@ type Options struct {
 	// RequireAuth refuses to start on a non-loopback address without
 	// authentication (otherwise the server starts with a warning).
 	RequireAuth bool
+	// ClientAdvertise is the host[:port] put in connect_urls for this
+	// server instead of its bound address (behind NAT, or bound to 0.0.0.0).
+	ClientAdvertise string
+	// Cluster configures routes to other servers (see ClusterOptions).
+	Cluster ClusterOptions
 
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
@@ -68,6 +79,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Port < 0 {
 		o.Port = 0
+	}
+	if o.HTTPHost == "" {
+		o.HTTPHost = o.Host
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
@@ -105,6 +119,7 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Cluster.setDefaults(o.Host, o.PingMax)
 }
 
 // validate reports the first option out of range, naming its config key.
@@ -112,6 +127,8 @@ func (o *Options) validate() error {
 	switch {
 	case o.Port > 65535:
 		return fmt.Errorf("port: %d is out of range (0-65535, or -1 for a random port)", o.Port)
+	case o.HTTPPort < -1 || o.HTTPPort > 65535:
+		return fmt.Errorf("http_port: %d is out of range (0 for off, -1 for a random port, or 1-65535)", o.HTTPPort)
 	case o.MaxPayload < 0:
 		return fmt.Errorf("max_payload: %d must be positive", o.MaxPayload)
 	case o.MaxControlLine < 0:
@@ -129,5 +146,10 @@ func (o *Options) validate() error {
 	case o.MaxSubscriptions < 0:
 		return fmt.Errorf("max_subscriptions: %d must be 0 (unlimited) or positive", o.MaxSubscriptions)
 	}
-	return nil
+	if o.ClientAdvertise != "" {
+		if _, _, err := splitAdvertise(o.ClientAdvertise, 1); err != nil {
+			return fmt.Errorf("client_advertise: %w", err)
+		}
+	}
+	return o.Cluster.validate()
 }

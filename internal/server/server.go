@@ -50,6 +50,12 @@ type Server struct {
 		inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 		slowConsumers, totalConns          atomic.Int64
 	}
+
+	mon monitor // monitoring HTTP and its state (monitor_http.go)
+	// Clustering (route*.go, cluster_urls.go); cluster is nil when off.
+	cluster     *cluster
+	localURLs   []string                 // this server's client URLs
+	connectURLs atomic.Pointer[[]string] // connect_urls for client INFO
 }
 
 // New validates opts and binds the client listener, so that Addr is known
@@ -91,6 +97,15 @@ func New(opts Options) (*Server, error) {
 	if s.name == "" {
 		s.name = id
 	}
+	if err := s.listenMonitor(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := s.newCluster(); err != nil {
+		s.closeMonitor()
+		ln.Close()
+		return nil, err
+	}
 	s.info = serverInfo{
 		ID:             id,
 		Name:           s.name,
@@ -130,10 +145,12 @@ func (s *Server) Start() error {
 		return nil
 	}
 	s.running, s.start = true, time.Now()
+	s.serveMonitor()
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.log.Info("listening for client connections", "addr", s.Addr().String(), "server_id", s.id, "server_name", s.name)
 	s.warnExposure()
+	s.startCluster()
 	return nil
 }
 
@@ -168,6 +185,9 @@ func (s *Server) accept(nc net.Conn) {
 	s.prepareSecurity(c, &info)
 	s.mu.Lock()
 	info.LameDuckMode = s.ldm
+	if s.cluster != nil { // read under s.mu: see sendInfoToClients
+		info.ConnectURLs, info.Cluster = s.clientConnectURLs(), s.ClusterName()
+	}
 	if s.closing {
 		s.mu.Unlock()
 		nc.Close()
@@ -236,6 +256,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closing = true
 		s.mu.Unlock()
 		s.ln.Close()
+		s.closeMonitor()
+		s.stopCluster()
 		for _, c := range s.snapshotConns() {
 			c.closeConn(closeServerShutdown, true)
 		}
