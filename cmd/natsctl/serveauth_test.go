@@ -337,3 +337,13 @@ func FuzzServeConfig_SecurityDecoders(f *testing.F) {
 		}
 	})
 }
+
+func TestServeAuthConfig_HTTPSPortReplacesHTTP(t *testing.T) {
+	cfg, err := parseServe(t, nil, "--https_port", "8443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPSPort != 8443 || cfg.HTTPPort != 0 {
+		t.Fatalf("https_port %d http_port %d", cfg.HTTPSPort, cfg.HTTPPort)
+	}
+}
