@@ -132,6 +132,13 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	v, _, _ := buildVersion()
 	server.Version = v
 
+	eng, err := newStreamingEngine(cfg)
+	if err != nil {
+		return err
+	}
+	if eng != nil {
+		cfg.Engine = eng
+	}
 	s, err := server.New(cfg.Options)
 	if err != nil {
 		return err
@@ -144,6 +151,7 @@ func runServe(ctx context.Context, so *serveOptions) error {
 		defer os.Remove(cfg.PidFile)
 	}
 	if err := s.Start(); err != nil {
+		s.Shutdown(context.Background())
 		return err
 	}
 	if so.ready != nil {

@@ -24,6 +24,13 @@ type serveConfig struct {
 	PidFile string
 	TLSFlag bool          // --tls: TLS must be on (a certificate is required)
 	cluster clusterConfig // raw cluster values, applied by finishCluster
+
+	// Streaming (servejs.go).
+	JetStream    bool
+	StoreDir     string
+	MaxMemStore  int64
+	MaxFileStore int64
+	SyncInterval string
 }
 
 type optKind int
@@ -163,6 +170,17 @@ var serveSpecs = []optSpec{
 		usage: "route TLS key file", set: func(c *serveConfig, v any) { c.cluster.tlsKey = v.(string) }},
 	{key: "cluster_tls_ca", flag: "cluster_tls_ca", kind: kindString,
 		usage: "CA file to verify route peers (both directions)", set: func(c *serveConfig, v any) { c.cluster.tlsCA = v.(string) }},
+	{key: "jetstream", flag: "jetstream", short: "j", kind: kindBool, def: "true",
+		usage: "enable persistent streams (JetStream API); --jetstream=false turns them off", set: func(c *serveConfig, v any) { c.JetStream = v.(bool) }},
+	{key: "store_dir", aliases: []string{"storedir"}, flag: "store_dir", kind: kindString,
+		usage: "directory for streams (default: one per client port under the user's data directory)", set: func(c *serveConfig, v any) { c.StoreDir = v.(string) }},
+	{key: "max_memory_store", aliases: []string{"max_mem_store", "max_mem"}, flag: "max_memory_store", kind: kindSize, min: -1, max: math.MaxInt64,
+		usage: "most bytes held by memory streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxMemStore = v.(int64) }},
+	{key: "max_file_store", aliases: []string{"max_file"}, flag: "max_file_store", kind: kindSize, min: -1, max: math.MaxInt64,
+		usage: "most bytes held by file streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxFileStore = v.(int64) }},
+	{key: "sync_interval", flag: "sync_interval", kind: kindString, def: "always",
+		usage: "\"always\": fsync before each publish ack (group commit, survives power loss); a duration such as 2m: fsync in the background like nats-server (a power cut loses up to that much)",
+		set:   func(c *serveConfig, v any) { c.SyncInterval = v.(string) }},
 }
 
 // addServeFlags registers one flag per spec. Values are kept as strings and
@@ -204,6 +222,9 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 	if file != "" {
 		var err error
 		if fileVals, err = readConfigFile(file); err != nil {
+			return nil, err
+		}
+		if fileVals, err = flattenJetStreamBlock(fileVals, file); err != nil {
 			return nil, err
 		}
 		if err := flattenBlocks(fileVals); err != nil {

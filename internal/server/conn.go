@@ -371,6 +371,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 	if c.route != nil {
 		c.srv.routeClosed(c)
 	}
+	c.srv.notifyConnClosed(c.cid)
 	c.log.Debug("connection closed", "reason", reason.String())
 }
 

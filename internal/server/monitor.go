@@ -360,11 +360,6 @@ func (s *Server) Accountz(acc string) (*monitorapi.Accountz, error) {
 	return az, nil
 }
 
-// Jsz answers as nats-server does with JetStream disabled.
-// TODO(#5): fill from the streaming engine once it is attached.
-func (s *Server) Jsz() *monitorapi.JSInfo {
-	return &monitorapi.JSInfo{ID: s.id, Now: nowUTC(), Disabled: true}
-}
 
 // Healthz reports readiness: ok once started, unavailable (503) while
 // starting, in lame duck mode or shutting down.

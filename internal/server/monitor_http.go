@@ -149,7 +149,10 @@ func (s *Server) monitorHandler() http.Handler {
 		az, err := s.Accountz(r.URL.Query().Get("acc"))
 		writeResult(w, az, err)
 	})
-	handle(6, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Jsz()) })
+	handle(6, func(w http.ResponseWriter, r *http.Request) {
+		info := s.JSInfo()
+		writeJSON(w, http.StatusOK, &info)
+	})
 	handle(7, s.handleHealthz)
 	handle(8, s.handleSubjz)
 	handle(9, s.metricsHandler().ServeHTTP)

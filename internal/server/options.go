@@ -67,6 +67,9 @@ type Options struct {
 	// protocol traces (when Trace is set) at Debug. Nil discards.
 	Logger *slog.Logger
 	Trace  bool
+
+	// Engine, when set, is started with the server (streaming); see Engine.
+	Engine Engine
 }
 
 // DefaultOptions returns Options with every default filled in.

@@ -44,6 +44,7 @@ type Server struct {
 	nextCID  atomic.Uint64
 	wg       sync.WaitGroup
 	shutOnce sync.Once
+	engOnce  sync.Once
 	done     chan struct{} // closed when Shutdown completes
 
 	stats struct {
@@ -136,6 +137,9 @@ func (s *Server) Name() string { return s.name }
 
 // Start begins accepting clients in the background.
 func (s *Server) Start() error {
+	if err := s.startEngine(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -263,6 +267,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		go func() {
 			s.wg.Wait()
+			s.stopEngine(context.Background())
 			close(s.done)
 		}()
 	})
