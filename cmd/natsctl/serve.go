@@ -63,6 +63,7 @@ Security (docs/security.md has the details):
   --tlsverify --tlscacert CA     mutual TLS: client certificates are required
   tls { verify_and_map: true }   the certificate's subject names the user
   tls { handshake_first: true }  TLS before INFO (nats.TLSHandshakeFirst())
+  --https_port 8443     monitoring over HTTPS with the same certificate
   Failed authentication gets -ERR 'Authorization Violation' and is closed; a
   client that does not authenticate within authorization.timeout (2s) gets
   -ERR 'Authentication Timeout'. Permission violations get

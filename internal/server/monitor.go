@@ -360,7 +360,6 @@ func (s *Server) Accountz(acc string) (*monitorapi.Accountz, error) {
 	return az, nil
 }
 
-
 // Healthz reports readiness: ok once started, unavailable (503) while
 // starting, in lame duck mode or shutting down.
 func (s *Server) Healthz() *monitorapi.HealthStatus {
