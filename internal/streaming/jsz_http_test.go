@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsctl/natsctl/internal/server"
 	"github.com/natsctl/natsctl/internal/server/servertest"
