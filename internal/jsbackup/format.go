@@ -115,6 +115,10 @@ type Reader struct {
 // NewReader reads and checks the first line.
 func NewReader(r io.Reader) (*Reader, error) {
 	br := &Reader{br: bufio.NewReaderSize(s2.NewReader(r), 64<<10)}
+	// Fail fast on other data (a nats-server snapshot is an s2 tar).
+	if first, err := br.br.Peek(1); err != nil || first[0] != '{' {
+		return nil, ErrNotBackup
+	}
 	b, err := br.readLine()
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, ErrTruncated) {

@@ -18,6 +18,7 @@ type apiReq struct {
 	subject, reply string
 	hdr, data      []byte
 	direct         *stream // DIRECT.GET on this stream
+	run            func()  // work that must run on the API goroutine (restore.go)
 }
 
 func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
@@ -69,6 +70,10 @@ func (e *Engine) apiLoop() {
 	for {
 		select {
 		case r := <-e.apiQ:
+			if r.run != nil {
+				r.run()
+				continue
+			}
 			e.serveAPI(r)
 		case <-e.quit:
 			return
@@ -116,6 +121,10 @@ func (e *Engine) route(r apiReq) reply {
 		return e.streamCreate(name, r.data)
 	case "STREAM.UPDATE":
 		return e.streamUpdate(name, r.data)
+	case "STREAM.SNAPSHOT":
+		return e.streamSnapshot(name, r.data)
+	case "STREAM.RESTORE":
+		return e.streamRestore(name, r.data)
 	}
 	st := e.lookup(name)
 	typ := map[string]string{
