@@ -56,7 +56,9 @@ type restoreChunk struct {
 }
 
 func (e *Engine) streamRestore(name string, body []byte) reply {
-	fail := func(err *APIError) reply { return jsonReply(restoreResponse{apiResponse: apiResponse{Type: typeStreamRestore, Error: err}}, true) }
+	fail := func(err *APIError) reply {
+		return jsonReply(restoreResponse{apiResponse: apiResponse{Type: typeStreamRestore, Error: err}}, true)
+	}
 	if len(body) == 0 {
 		return fail(errBadRequest)
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/natsctl/natsctl/internal/jsbackup"
-	"github.com/natsctl/natsctl/internal/subject"
 	"github.com/natsctl/natsctl/internal/streaming/store"
+	"github.com/natsctl/natsctl/internal/subject"
 )
 
 // Stream snapshots: $JS.API.STREAM.SNAPSHOT.<stream>, with nats-server's
@@ -58,7 +58,9 @@ var errSnapshotDeliverSubject = apiErr(400, 10015, "deliver subject not valid")
 // streamSnapshot answers the request and starts the transfer. It runs on
 // the API goroutine.
 func (e *Engine) streamSnapshot(name string, body []byte) reply {
-	fail := func(err *APIError) reply { return jsonReply(snapshotResponse{apiResponse: apiResponse{Type: typeStreamSnapshot, Error: err}}, true) }
+	fail := func(err *APIError) reply {
+		return jsonReply(snapshotResponse{apiResponse: apiResponse{Type: typeStreamSnapshot, Error: err}}, true)
+	}
 	st := e.lookup(name)
 	if st == nil {
 		return fail(errStreamNotFound)
