@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,28 +82,9 @@ func runStreamBackup(ctx context.Context, o *streamOptions) error {
 		if err != nil {
 			return err
 		}
-		n := uint64(0)
-		for seq := max(st.FirstSeq, 1); seq <= st.LastSeq; {
-			var resp struct {
-				Message streaming.StoredMsg `json:"message"`
-			}
-			_, err := jsRequest(ctx, nc, "STREAM.MSG.GET."+o.Name, map[string]any{"seq": seq, "next_by_subj": ">"}, &resp)
-			var apiErr *streaming.APIError
-			if errors.As(err, &apiErr) && apiErr.ErrCode == 10037 { // no message found: none left
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("read message %d of %s: %w", seq, o.Name, err)
-			}
-			m := resp.Message
-			if m.Sequence > st.LastSeq {
-				break
-			}
-			if err := w.Write(&jsbackup.Msg{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: m.Time}); err != nil {
-				return err
-			}
-			n++
-			seq = m.Sequence + 1
+		n, err := copyMessages(ctx, nc, o.Name, st, w)
+		if err != nil {
+			return err
 		}
 		if err := w.Close(); err != nil {
 			return err
@@ -113,6 +95,59 @@ func runStreamBackup(ctx context.Context, o *streamOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "backed up %d messages of stream %s (last sequence %d) to %s\n", n, o.Name, st.LastSeq, o.File)
 		return nil
 	})
+}
+
+// copyMessages reads the messages from the first to the last sequence of
+// st with MSG.GET {"seq":s,"next_by_subj":">"} (the first message at or
+// after s), keeping up to 256 requests in flight for consecutive
+// sequences. Requests that fall into a gap get the message after it,
+// which is written once.
+func copyMessages(ctx context.Context, nc *client.Conn, name string, st backupState, w *jsbackup.Writer) (uint64, error) {
+	p, err := newPipe(nc, 256, 30*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer p.close()
+	next, written, n := max(st.FirstSeq, 1), uint64(0), uint64(0)
+	for next <= st.LastSeq || p.outstanding() > 0 {
+		for next <= st.LastSeq && !p.full() {
+			body, _ := json.Marshal(map[string]any{"seq": next, "next_by_subj": ">"})
+			if err := p.send(&client.Msg{Subject: "$JS.API.STREAM.MSG.GET." + name, Data: body}); err != nil {
+				return n, err
+			}
+			next++
+		}
+		reply, err := p.recv(ctx)
+		if err != nil {
+			return n, fmt.Errorf("read messages of %s: %w", name, err)
+		}
+		var resp struct {
+			Error   *streaming.APIError `json:"error"`
+			Message streaming.StoredMsg `json:"message"`
+		}
+		if err := json.Unmarshal(reply.Data, &resp); err != nil {
+			return n, fmt.Errorf("read messages of %s: bad reply %q", name, reply.Data)
+		}
+		m := resp.Message
+		switch {
+		case resp.Error != nil && resp.Error.ErrCode == 10037: // nothing at or after: done
+			next = st.LastSeq + 1
+			continue
+		case resp.Error != nil:
+			return n, fmt.Errorf("read messages of %s: %w", name, resp.Error)
+		case m.Sequence > st.LastSeq:
+			next = st.LastSeq + 1
+			continue
+		case m.Sequence <= written:
+			continue // a request that fell into a gap
+		}
+		if err := w.Write(&jsbackup.Msg{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: m.Time}); err != nil {
+			return n, err
+		}
+		written, n = m.Sequence, n+1
+		next = max(next, m.Sequence+1)
+	}
+	return n, nil
 }
 
 // createOutput opens o.File for writing ("-" is standard output). A file
@@ -209,10 +244,16 @@ type restorer struct {
 	last    uint64   // last sequence in the stream
 	msgs    uint64
 	started bool
+	pipe    *pipe
+	expect  []uint64 // sequence each outstanding publish must get
 }
 
 func newRestorer(ctx context.Context, nc *client.Conn, h jsbackup.Header) (*restorer, error) {
-	rs := &restorer{ctx: ctx, nc: nc}
+	p, err := newPipe(nc, 256, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	rs := &restorer{ctx: ctx, nc: nc, pipe: p}
 	if err := json.Unmarshal(h.Config, &rs.config); err != nil {
 		return nil, fmt.Errorf("backup config: %w", err)
 	}
@@ -294,11 +335,38 @@ func (rs *restorer) advanceTo(seq uint64) error {
 	return nil
 }
 
-// publish stores m and checks that it got sequence seq. (A
-// Nats-Expected-Last-Sequence header would make the server check it
-// before storing, but it would be stored with the message.)
+// publish sends m, which must be stored as seq; acks are checked as they
+// come back (at most 256 outstanding), all of them by flush. (A
+// Nats-Expected-Last-Sequence header would make the server check the
+// sequence before storing, but it would be stored with the message.)
 func (rs *restorer) publish(m *client.Msg, seq uint64) error {
-	reply, err := rs.nc.RequestMsg(rs.ctx, m)
+	if rs.pipe.full() {
+		if err := rs.checkAck(); err != nil {
+			return err
+		}
+	}
+	if err := rs.pipe.send(m); err != nil {
+		return fmt.Errorf("publish message %d to %s: %w", seq, rs.name, err)
+	}
+	rs.expect = append(rs.expect, seq)
+	rs.last = seq
+	return nil
+}
+
+// flush waits for every outstanding ack.
+func (rs *restorer) flush() error {
+	for rs.pipe.outstanding() > 0 {
+		if err := rs.checkAck(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rs *restorer) checkAck() error {
+	seq := rs.expect[0]
+	rs.expect = rs.expect[1:]
+	reply, err := rs.pipe.recv(rs.ctx)
 	if err != nil {
 		return fmt.Errorf("publish message %d to %s: %w", seq, rs.name, err)
 	}
@@ -318,7 +386,6 @@ func (rs *restorer) publish(m *client.Msg, seq uint64) error {
 	case ack.Seq != seq:
 		return fmt.Errorf("message %d was stored as %d: is something else publishing to stream %s?", seq, ack.Seq, rs.name)
 	}
-	rs.last = seq
 	return nil
 }
 
@@ -345,6 +412,10 @@ func (rs *restorer) finish() error {
 			return err
 		}
 	}
+	if err := rs.flush(); err != nil {
+		return err
+	}
+	rs.pipe.close()
 	if rs.gapUniq && rs.filled > 0 {
 		if _, err := jsRequest(rs.ctx, rs.nc, "STREAM.PURGE."+rs.name, map[string]any{"filter": rs.gapSubj}, nil); err != nil {
 			return fmt.Errorf("remove placeholders from %s: %w", rs.name, err)

@@ -143,7 +143,11 @@ func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, deliver string, chunk,
 		}
 		n, err := io.ReadFull(pr, buf)
 		if n > 0 {
-			ack := ackSubj + "." + strconv.Itoa(n) + "." + strconv.Itoa(index)
+			// Like nats-server, the last (short) chunk asks for no ack.
+			ack := ""
+			if err == nil {
+				ack = ackSubj + "." + strconv.Itoa(n) + "." + strconv.Itoa(index)
+			}
 			_ = e.ic.Publish(deliver, ack, nil, buf[:n])
 			timer.Reset(snapshotAckTimeout)
 		}
