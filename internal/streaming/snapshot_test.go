@@ -187,3 +187,39 @@ func TestSnapshot_NatsServerSnapshotRefused(t *testing.T) {
 		t.Fatal("a failed restore left a stream")
 	}
 }
+
+// With a window of one chunk and a client that never acks, exactly one
+// chunk is sent, then the snapshot ends with 408 No Flow Response.
+func TestSnapshot_FlowControlWindow(t *testing.T) {
+	s, _ := runEngine(t, Config{})
+	nc, js := connectJS(t, s)
+	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}})
+	for i := range 100 {
+		if _, err := js.Publish(ctxT(t), "s", bytes.Repeat([]byte{byte(i)}, 500)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := json.Marshal(map[string]any{"deliver_subject": inbox, "chunk_size": 1024, "window_size": 1024})
+	if _, err := nc.Request("$JS.API.STREAM.SNAPSHOT.S", req, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	chunks := 0
+	for {
+		m, err := sub.NextMsg(15 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d chunks: %v", chunks, err)
+		}
+		if len(m.Data) == 0 {
+			if st := m.Header.Get("Status"); st != "408" || chunks != 1 {
+				t.Fatalf("end status %q after %d chunks, want 408 after 1", st, chunks)
+			}
+			return
+		}
+		chunks++
+	}
+}
