@@ -44,6 +44,7 @@ Every client command also works against a real nats-server.`,
 		newReplyCmd(d, runReply),
 		newContextCmd(d),
 		newTopCmd(d, runTop),
+		newBenchCmd(d, runBench),
 	)
 	return root
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Config is one run's parameters, as the flags give them. Zero values take
-// the defaults of Defaults.
+// the defaults of Defaults and of the mode.
 type Config struct {
 	Mode     string
 	Msgs     int           // messages (or requests) in all, shared by the senders
@@ -47,11 +47,8 @@ func (c *Config) Defaults() {
 	if c.Msgs == 0 && c.Duration == 0 {
 		c.Msgs = 100_000
 	}
-	if c.Size == 0 && len(c.Payload) == 0 {
-		c.Size = 128
-	}
 	if c.Size == 0 {
-		c.Size = len(c.Payload)
+		c.Size = len(c.Payload) // 0 without one: empty messages
 	}
 	if c.Subject == "" {
 		c.Subject = "bench"
