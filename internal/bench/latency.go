@@ -53,14 +53,14 @@ var Percentiles = []float64{50, 90, 99, 99.9, 99.99}
 
 // LatencySummary is what reports show of a histogram.
 type LatencySummary struct {
-	Count       int64              `json:"count"`
-	Min         time.Duration      `json:"min_ns"`
-	Mean        time.Duration      `json:"mean_ns"`
-	Stddev      time.Duration      `json:"stddev_ns"`
-	Max         time.Duration      `json:"max_ns"`
-	Percentiles []PercentileValue  `json:"percentiles"`
-	Clamped     int64              `json:"clamped,omitempty"`
-	Bars        []LatencyBar       `json:"bars,omitempty"`
+	Count       int64             `json:"count"`
+	Min         time.Duration     `json:"min_ns"`
+	Mean        time.Duration     `json:"mean_ns"`
+	Stddev      time.Duration     `json:"stddev_ns"`
+	Max         time.Duration     `json:"max_ns"`
+	Percentiles []PercentileValue `json:"percentiles"`
+	Clamped     int64             `json:"clamped,omitempty"`
+	Bars        []LatencyBar      `json:"bars,omitempty"`
 }
 
 // PercentileValue is one percentile's latency.
@@ -110,11 +110,12 @@ func (s *LatencySummary) P(p float64) time.Duration {
 // bars groups the histogram into about n log-spaced buckets from min to max.
 func (l *Latency) bars(n int) []LatencyBar {
 	h := l.h
-	lo, hi := float64(max(h.Min(), 1)), float64(max(h.Max(), 1))
+	hmin, hmax := h.Min(), h.Max() // each a walk over the counts
+	lo, hi := float64(max(hmin, 1)), float64(max(hmax, 1))
 	if n < 1 {
 		return nil
 	}
-	if hi <= lo {
+	if hi <= lo || h.ValuesAreEquivalent(hmin, hmax) {
 		return []LatencyBar{{From: time.Duration(lo) - 1, To: time.Duration(hi), Count: h.TotalCount()}}
 	}
 	step := math.Pow(hi/lo, 1/float64(n))
@@ -133,7 +134,7 @@ func (l *Latency) bars(n int) []LatencyBar {
 		if b.Count == 0 {
 			continue
 		}
-		v := float64(h.Max())
+		v := hi
 		if float64(b.To) < v {
 			v = float64(b.To)
 		}
