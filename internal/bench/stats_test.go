@@ -23,9 +23,9 @@ func TestClientStats_Rates(t *testing.T) {
 func TestNewGroup_AggregatesOverTheWholeSpan(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	g := NewGroup("pub", []ClientStats{
-		{Name: "a", Msgs: 100, Bytes: 1000, Start: t0, End: t0.Add(time.Second)},                        // 100/s
-		{Name: "b", Msgs: 300, Bytes: 3000, Start: t0.Add(time.Second), End: t0.Add(2 * time.Second)},   // 300/s
-		{Name: "c", Msgs: 200, Bytes: 2000, Start: t0.Add(time.Second), End: t0.Add(3 * time.Second)},   // 100/s
+		{Name: "a", Msgs: 100, Bytes: 1000, Start: t0, End: t0.Add(time.Second)},                             // 100/s
+		{Name: "b", Msgs: 300, Bytes: 3000, Start: t0.Add(time.Second), End: t0.Add(2 * time.Second)},        // 300/s
+		{Name: "c", Msgs: 200, Bytes: 2000, Start: t0.Add(time.Second), End: t0.Add(3 * time.Second)},        // 100/s
 		{Name: "d", Msgs: 0, Bytes: 0, Start: t0.Add(2 * time.Second), End: t0.Add(2500 * time.Millisecond)}, // 0/s
 	})
 	if g.Msgs != 600 || g.Bytes != 6000 {
