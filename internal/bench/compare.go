@@ -256,6 +256,17 @@ func fmtFig(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
+// fmtFigUnit prints a figure's value with its unit.
+func fmtFigUnit(fig string, v float64) string {
+	switch fig {
+	case "p50", "p99":
+		return fmtFig(v) + " µs"
+	case "rss/conn":
+		return humanBytes(v)
+	}
+	return fmtFig(v)
+}
+
 // runOne starts the target if it is a command, runs the scenario in a child
 // process, and returns its figures.
 func runOne(ctx context.Context, cfg CompareConfig, t Target, sc CompareScenario) ([]float64, error) {
@@ -472,14 +483,7 @@ func WriteComparison(w io.Writer, c *Comparison, tty bool) error {
 		if !r.Pass {
 			ok = "NO"
 		}
-		unit := ""
-		switch r.Figure {
-		case "p50", "p99":
-			unit = " µs"
-		case "rss/conn":
-			unit = " B"
-		}
-		rows = append(rows, []string{r.Scenario, r.Figure, fmtFig(r.Median[0]) + unit, fmtFig(r.Median[1]) + unit, strconv.FormatFloat(r.Ratio, 'f', 2, 64), bar, ok})
+		rows = append(rows, []string{r.Scenario, r.Figure, fmtFigUnit(r.Figure, r.Median[0]), fmtFigUnit(r.Figure, r.Median[1]), strconv.FormatFloat(r.Ratio, 'f', 2, 64), bar, ok})
 	}
 	p.printf("Medians of %d rounds; ratio = %s / %s\n", c.Rounds, c.Targets[1], c.Targets[0])
 	p.table(tty, head, rows)
@@ -498,7 +502,7 @@ func WriteComparisonMarkdown(w io.Writer, c *Comparison) error {
 		if !r.Pass {
 			ok = "**no**"
 		}
-		p.printf("| %s | %s | %s | %s | %.2f | %s | %s |\n", r.Scenario, r.Figure, fmtFig(r.Median[0]), fmtFig(r.Median[1]), r.Ratio, bar, ok)
+		p.printf("| %s | %s | %s | %s | %.2f | %s | %s |\n", r.Scenario, r.Figure, fmtFigUnit(r.Figure, r.Median[0]), fmtFigUnit(r.Figure, r.Median[1]), r.Ratio, bar, ok)
 	}
 	return p.err
 }
