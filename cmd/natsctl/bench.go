@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ type benchOptions struct {
 	JSON        bool
 	CSVFile     string
 	HistFile    string
+	CPUProfile  string // hidden: profile this process (is the client the bottleneck?)
 }
 
 // benchModeHelp is each core mode's one-line description and its meaning of
@@ -127,6 +129,8 @@ func newBenchModeCmd(d *deps, mode, short, clients string, runF func(context.Con
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	f.StringVar(&opts.CSVFile, "csv", "", "also write the result as CSV to this file")
 	f.StringVar(&opts.HistFile, "histogram", "", "write the latency distribution (HdrHistogram .hgrm text) to this file")
+	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the bench process to this file")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -192,6 +196,17 @@ func runBench(ctx context.Context, o *benchOptions) error {
 	env := &bench.Env{Config: c, Connect: o.Connect}
 	if !o.NoProgress && !o.JSON && isTerminal(o.IO.ErrOut) {
 		env.Progress = bench.NewProgressBar(o.IO.ErrOut)
+	}
+	if o.CPUProfile != "" {
+		pf, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, env)
 	if err != nil {

@@ -121,6 +121,11 @@ func (p *pubSub) Run(ctx context.Context, e *Env) (*Result, error) {
 	}
 
 	// The measured run.
+	if e.Duration == 0 && !p.queue {
+		for _, r := range rcvs {
+			r.want.Store(int64(e.Msgs))
+		}
+	}
 	counts := split(e.Msgs, e.Pubs)
 	var until time.Time
 	start := time.Now()
@@ -160,6 +165,11 @@ func (p *pubSub) Run(ctx context.Context, e *Env) (*Result, error) {
 	}
 
 	want := sent
+	if !p.queue {
+		for _, r := range rcvs {
+			r.want.Store(want)
+		}
+	}
 	progress := allReached(rcvs, measured, want)
 	if p.queue {
 		progress = sumReached(rcvs, measured, want)
@@ -264,6 +274,11 @@ func (p *pubSub) subscribeOnly(ctx context.Context, e *Env, res *Result, rcvs []
 	var want int64 = -1
 	if e.Duration == 0 {
 		want = int64(e.Msgs)
+		if !p.queue {
+			for _, r := range rcvs {
+				r.want.Store(want)
+			}
+		}
 	}
 	// Wait, unbounded, for the first message.
 	first := func() (int64, bool) {
