@@ -188,6 +188,21 @@ func Compare(ctx context.Context, cfg CompareConfig) (*Comparison, error) {
 		return nil, errors.New("--rounds must be at least 1")
 	}
 	cmp := &Comparison{Targets: [2]string{cfg.Targets[0].Name, cfg.Targets[1].Name}, Rounds: cfg.Rounds}
+	if len(cfg.Targets[0].Cmd) == 0 || len(cfg.Targets[1].Cmd) == 0 {
+		// Memory per connection needs the server's pid: only for servers
+		// started here.
+		var kept []CompareScenario
+		for _, sc := range cfg.Scenarios {
+			if sc.Args[0] == "idle" {
+				if cfg.Log != nil {
+					fmt.Fprintf(cfg.Log, "skipping %s: memory per connection needs both servers started by the comparison (commands, not URLs)\n", sc.Name)
+				}
+				continue
+			}
+			kept = append(kept, sc)
+		}
+		cfg.Scenarios = kept
+	}
 	type key struct{ sc, fig int }
 	vals := map[key]*[2][]float64{}
 	for s, sc := range cfg.Scenarios {

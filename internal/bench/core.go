@@ -137,7 +137,7 @@ func (p *pubSub) Run(ctx context.Context, e *Env) (*Result, error) {
 	errs := make([]error, e.Pubs)
 	var wg sync.WaitGroup
 	for i, nc := range pubs {
-		spec := sendSpec{name: fmt.Sprintf("pub #%d", i+1), idx: i, n: counts[i], until: until, stampTime: latency}
+		spec := sendSpec{name: fmt.Sprintf("pub #%d", i+1), idx: i, n: counts[i], until: until, stampTime: latency, timeEvery: latencySample}
 		if e.Rate > 0 {
 			spec.pace = newPacer(start, e.Rate/float64(e.Pubs))
 		}
@@ -224,6 +224,10 @@ func (p *pubSub) collect(res *Result, rcvs []*receiver, start time.Time, want in
 		res.Latency = res.hist.Summary(latencyBars)
 	}
 }
+
+// latencySample: at saturation one message in latencySample carries its
+// send time (see sendSpec.timeEvery); with --rate every message does.
+const latencySample = 4
 
 // latencyBars is the number of buckets in the latency bar chart.
 const latencyBars = 12

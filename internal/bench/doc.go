@@ -19,6 +19,7 @@
 // a payload has room (16 bytes or more) its first 16 bytes carry a stamp:
 // warm-up flag, publisher index and sequence, and the send time. Receivers use
 // it for latency and for loss, duplicate and order accounting (stamp.go).
+// Unpaced runs stamp the send time on one message in latencySample.
 //
 // # Goroutines
 //

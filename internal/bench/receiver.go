@@ -25,7 +25,6 @@ type receiver struct {
 	warm  atomic.Int64 // warm-up messages
 	want  atomic.Int64 // the count at which the last message arrives, when known
 
-
 	mu          sync.Mutex
 	n           int64 // count, owned under mu
 	bytes       int64

@@ -18,8 +18,12 @@ type sendSpec struct {
 	until     time.Time // for timed runs
 	warmup    bool      // mark messages as warm-up (receivers skip them)
 	stampTime bool      // carry the send time (latency is measured)
-	pace      *pacer    // open-loop pacing; nil: as fast as possible
-	reply     string    // reply subject (reqrep)
+	// timeEvery > 1 stamps the send time on one message in timeEvery only
+	// (unpaced runs): reading the clock per message cost a publisher a
+	// fifth of its CPU, and percentiles of a large sample are the same.
+	timeEvery int
+	pace      *pacer // open-loop pacing; nil: as fast as possible
+	reply     string // reply subject (reqrep)
 	// replies, when set, makes the sender closed-loop: after each send it
 	// waits for a value (or RecvTimeout) before the next.
 	replies chan struct{}
@@ -65,7 +69,7 @@ func (e *Env) send(ctx context.Context, nc *client.Conn, s sendSpec) (ClientStat
 				break
 			}
 			at = due.UnixNano()
-		} else if s.stampTime {
+		} else if s.stampTime && (s.timeEvery <= 1 || i%s.timeEvery == 0) {
 			at = time.Now().UnixNano()
 		}
 		if stamped {
