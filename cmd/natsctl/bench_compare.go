@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -149,6 +150,9 @@ func runBenchIdle(ctx context.Context, o *benchIdleOptions) error {
 	}
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		addr = addr[i+1:]
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, "4222")
 	}
 	return bench.HoldIdle(ctx, addr, o.Clients, func(n int) {
 		fmt.Fprintf(o.IO.Out, "connected %d\n", n)
