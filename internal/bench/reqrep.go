@@ -16,6 +16,9 @@ func init() {
 		if c.Size < stampLen {
 			return nil, fmt.Errorf("reqrep measures latency: --size must be at least %d bytes", stampLen)
 		}
+		if c.Warmup > 0 {
+			return nil, errors.New("reqrep has no warm-up yet: drop --warmup (closed-loop requests warm up in their first milliseconds)")
+		}
 		return reqRep{}, nil
 	})
 }
