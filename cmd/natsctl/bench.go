@@ -40,13 +40,19 @@ type benchOptions struct {
 
 // benchModeHelp is each core mode's one-line description and its meaning of
 // --clients.
-var benchModeHelp = map[string]struct{ short, clients string }{
-	"pub":    {"Publishers only", "publishers"},
-	"sub":    {"Subscribers only, beside a `bench pub` in another shell", "subscribers"},
-	"pubsub": {"Publishers and subscribers, timed from first publish to last receipt", "publishers and subscribers"},
-	"fanout": {"One publisher, N subscribers each receiving everything", "subscribers"},
-	"queue":  {"N subscribers sharing the messages in one queue group", "subscribers"},
-	"reqrep": {"M responders in a queue group, N requesters measuring round trips", "requesters"},
+var benchModeHelp = map[string]struct{ short, clients, example string }{
+	"pub": {"Publishers only", "publishers",
+		"  natsctl bench pub --msgs 1000000 --size 16\n  natsctl bench pub --clients 4 --duration 10s --csv pub.csv"},
+	"sub": {"Subscribers only, beside a `bench pub` in another shell", "subscribers",
+		"  natsctl bench sub --msgs 1000000 &  natsctl bench pub --msgs 1000000\n  natsctl bench sub --duration 30s --recv-timeout 2s"},
+	"pubsub": {"Publishers and subscribers, timed from first publish to last receipt", "publishers and subscribers",
+		"  natsctl bench pubsub --size 1KiB --msgs 500000\n  natsctl bench pubsub --rate 50000 --duration 20s --histogram lat.hgrm"},
+	"fanout": {"One publisher, N subscribers each receiving everything", "subscribers",
+		"  natsctl bench fanout --sub 5 --size 16\n  natsctl bench fanout --clients 10 --rate 10000 --duration 10s"},
+	"queue": {"N subscribers sharing the messages in one queue group", "subscribers",
+		"  natsctl bench queue --sub 4 --size 16 --msgs 2000000"},
+	"reqrep": {"M responders in a queue group, N requesters measuring round trips", "requesters",
+		"  natsctl bench reqrep --msgs 20000\n  natsctl bench reqrep --pub 4 --sub 2 --rate 5000 --duration 30s --json"},
 }
 
 func newBenchCmd(d *deps, runF func(context.Context, *benchOptions) error) *cobra.Command {
@@ -72,7 +78,9 @@ message was due, so it includes queueing delay.`,
 	}
 	for _, mode := range bench.Modes() {
 		if h, ok := benchModeHelp[mode]; ok {
-			cmd.AddCommand(newBenchModeCmd(d, mode, h.short, h.clients, runF))
+			c := newBenchModeCmd(d, mode, h.short, h.clients, runF)
+			c.Example = h.example
+			cmd.AddCommand(c)
 		}
 	}
 	cmd.AddCommand(newBenchIdleCmd(d, runBenchIdle), newBenchCompareCmd(d, runBenchCompare))
