@@ -45,6 +45,7 @@ Every client command also works against a real nats-server.`,
 		newContextCmd(d),
 		newTopCmd(d, runTop),
 		newStreamCmd(d),
+		newBenchCmd(d, runBench),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root
