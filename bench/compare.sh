@@ -48,4 +48,4 @@ fi
 echo "machine: $(nproc) cores, $(uname -sr)" >&2
 "$work/natsctl" bench compare --rounds "$rounds" --names nats-server,natsctl "$@" \
 	"$ns -a 127.0.0.1 -p {port}" \
-	"$work/natsctl serve -a 127.0.0.1 -p {port}"
+	"$work/natsctl serve -a 127.0.0.1 -p {port} -m 0 --jetstream=false"
