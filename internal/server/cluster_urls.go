@@ -121,9 +121,13 @@ func (s *Server) sendInfoToClients(urls []string, ldm bool) {
 	if cl := s.cluster; cl != nil {
 		info.Cluster = s.ClusterName()
 	}
+	cur := s.connectURLs.Load()
 	for _, c := range s.snapshotConns() {
 		c.mu.Lock()
 		ok := c.asyncInfo && !c.closed
+		if ok {
+			c.infoURLs = cur
+		}
 		c.mu.Unlock()
 		if !ok {
 			continue
@@ -132,6 +136,30 @@ func (s *Server) sendInfoToClients(urls []string, ldm bool) {
 		ci.ClientID, ci.ClientIP = c.cid, c.host
 		c.enqueue(infoLine(&ci))
 	}
+}
+
+// firstPong runs on a client's read goroutine once it has queued the first
+// PONG: from then on the client takes INFO updates (nats.go expects PONG
+// right after its CONNECT, so none may come earlier), and it gets one now if
+// the cluster changed since its first INFO.
+func (c *conn) firstPong() {
+	if !c.gotConn || c.opts.Protocol < 1 {
+		return
+	}
+	s := c.srv
+	c.mu.Lock()
+	c.asyncInfo = true
+	sent := c.infoURLs
+	cur := s.connectURLs.Load()
+	c.infoURLs = cur
+	c.mu.Unlock()
+	if cur == sent || cur == nil {
+		return
+	}
+	info := s.info
+	info.ConnectURLs, info.Cluster = *cur, s.ClusterName()
+	info.ClientID, info.ClientIP = c.cid, c.host
+	c.sendSelf(infoLine(&info))
 }
 
 // clusterLameDuck tells the routes that this server enters lame duck mode

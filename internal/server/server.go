@@ -164,8 +164,9 @@ func (s *Server) accept(nc net.Conn) {
 	info.ClientID, info.ClientIP = c.cid, c.host
 	s.mu.Lock()
 	info.LameDuckMode = s.ldm
-	if s.cluster != nil { // read under s.mu: see sendInfoToClients
-		info.ConnectURLs, info.Cluster = s.clientConnectURLs(), s.ClusterName()
+	if s.cluster != nil {
+		c.infoURLs = s.connectURLs.Load()
+		info.ConnectURLs, info.Cluster = *c.infoURLs, s.ClusterName()
 	}
 	if s.closing {
 		s.mu.Unlock()
