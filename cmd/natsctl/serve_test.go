@@ -194,9 +194,9 @@ func (e *buildError) Error() string { return e.out }
 type serveProc struct {
 	cmd   *exec.Cmd
 	url   string
-	route string // nats://host:port of the route listener, with --cluster
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, once done
+	route string        // nats://host:port of the route listener, with --cluster
+	done  chan struct{} // closed when the process has exited
+	err   error         // its exit status, once done
 }
 
 var (
