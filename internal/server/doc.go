@@ -13,8 +13,20 @@
 // accept loop, the per-connection ping timer and lame-duck mode are the other
 // goroutines; all are counted in Server.wg.
 //
+// # Routes (clustering)
+//
+// A route is a conn with route set (route*.go): the same write goroutine
+// and outbound buffer, its own read loop and parser (route_proto.go). Its
+// peer's interest is subscriptions in the Sublist owned by the route conn;
+// a client publish that matches them appends one RMSG per route after local
+// delivery (route_msg.go). Messages from a route are delivered locally only.
+// Each configured seed has a goroutine that dials it with backoff while no
+// route to that server exists; gossip-learned servers get a few attempts.
+//
 // # Lock order
 //
-// Server.mu (connection table) -> Sublist.mu -> conn.mu. A goroutine never
-// holds two conn.mu at once, and no I/O happens under any lock.
+// Server.mu (connection table) -> cluster.mu -> Sublist.mu -> conn.mu. A
+// goroutine never holds two conn.mu at once, and no I/O happens under any
+// lock. The Sublist's onChange hook (route interest) runs after Sublist.mu
+// is released and takes cluster.mu, then conn.mu of each route.
 package server
