@@ -20,11 +20,15 @@ func (s *Server) setLocalConnectURLs() {
 		h, p, _ := splitAdvertise(a, port)
 		s.localURLs = []string{net.JoinHostPort(h, strconv.Itoa(p))}
 	} else if ip := net.ParseIP(s.opts.Host); ip != nil && ip.IsUnspecified() {
+		// No address at all is better than 0.0.0.0, which clients would
+		// dial locally (nats-server does the same).
 		for _, a := range globalUnicastIPs() {
 			s.localURLs = append(s.localURLs, net.JoinHostPort(a, strconv.Itoa(port)))
 		}
-	}
-	if len(s.localURLs) == 0 {
+		if len(s.localURLs) == 0 {
+			s.log.Warn("bound to an unspecified address and no global unicast address found: this server is not in connect_urls; set client_advertise", "host", s.opts.Host)
+		}
+	} else {
 		s.localURLs = []string{net.JoinHostPort(s.opts.Host, strconv.Itoa(port))}
 	}
 	urls := slices.Clone(s.localURLs)
