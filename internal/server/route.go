@@ -53,6 +53,7 @@ type route struct {
 	// Set by the read goroutine during the handshake; read by others under
 	// conn.mu.
 	gotConnect, gotInfo bool
+	awaitPong           bool // dialed route: INFO checked, waiting for PONG
 	registered          bool
 	self                bool // the peer is this server
 	remoteID            string
@@ -350,28 +351,18 @@ func (s *Server) newRoute(nc net.Conn, u *url.URL, explicit bool) *conn {
 	c.log = s.log.With("rid", c.cid, "remote", nc.RemoteAddr().String())
 
 	cl.mu.Lock()
-	if cl.closed {
-		cl.mu.Unlock()
-		nc.Close()
-		return nil
-	}
-	if len(cl.routes)+len(cl.pending) >= o.MaxRoutes {
-		cl.mu.Unlock()
-		s.log.Warn("maximum routes exceeded; closing the new route", "max_routes", o.MaxRoutes, "remote", nc.RemoteAddr().String())
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write(errLine("maximum routes exceeded"))
-		nc.Close()
-		return nil
-	}
-	cl.pending[c] = struct{}{}
 	info := s.routeInfoLocked()
 	cl.mu.Unlock()
-
 	var out []byte
 	if u != nil {
+		// CONNECT, INFO, then PING: the peer checks our CONNECT before it
+		// answers PONG, so its PONG tells us we were accepted (routePong).
 		out = s.routeConnectLine(u)
+		out = append(out, routeInfoLine(&info)...)
+		out = append(out, protoPing...)
+	} else {
+		out = routeInfoLine(&info)
 	}
-	out = append(out, routeInfoLine(&info)...)
 	c.out = out
 	c.pending = int64(len(out))
 	// A peer that does not finish the handshake in time is dropped.
@@ -384,7 +375,26 @@ func (s *Server) newRoute(nc net.Conn, u *url.URL, explicit bool) *conn {
 			c.closeConn(closeAuthTimeout, true)
 		}
 	})
+
+	cl.mu.Lock()
+	if cl.closed {
+		cl.mu.Unlock()
+		c.route.handshake.Stop()
+		nc.Close()
+		return nil
+	}
+	if len(cl.routes)+len(cl.pending) >= o.MaxRoutes {
+		cl.mu.Unlock()
+		c.route.handshake.Stop()
+		s.log.Warn("maximum routes exceeded; closing the new route", "max_routes", o.MaxRoutes, "remote", nc.RemoteAddr().String())
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write(errLine("maximum routes exceeded"))
+		nc.Close()
+		return nil
+	}
+	cl.pending[c] = struct{}{}
 	s.wg.Add(2)
+	cl.mu.Unlock()
 	c.startRoutePings()
 	go c.writeLoop()
 	c.wake()
@@ -600,7 +610,22 @@ func (c *conn) routeInfo(arg []byte) error {
 	c.mu.Lock()
 	r.remoteID, r.remoteName, r.routeURL, r.connectURLs = info.ID, info.Name, routeURL, info.ConnectURLs
 	c.mu.Unlock()
+	if r.solicited {
+		r.awaitPong = true // registered once the peer has accepted our CONNECT
+		return nil
+	}
 	s.addRoute(c)
+	return nil
+}
+
+// routePong handles PONG on a route: keep-alive, and for a route we dialed
+// the first PONG after the peer's INFO completes the handshake.
+func (c *conn) routePong() error {
+	c.processPong()
+	if r := c.route; r.awaitPong {
+		r.awaitPong = false
+		c.srv.addRoute(c)
+	}
 	return nil
 }
 
