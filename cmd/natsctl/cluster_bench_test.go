@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,12 +43,6 @@ func TestBenchCluster_CompareWithNatsServer(t *testing.T) {
 	}
 	mo, mt := median(ours), median(theirs)
 	t.Logf("median of %d rounds, %d x 16 B, pub on A, sub on B: natsctl %.0f msgs/s, nats-server %.0f msgs/s, ratio %.2f", rounds, n, mo, mt, mo/mt)
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func nsRouteURL(t *testing.T, monitor string) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ type netLab struct {
 	t      *testing.T
 	prefix string // namespace and interface name prefix
 	subnet string // 10.x.y
+	dir    string // stream storage of the servers
 }
 
 func (l *netLab) run(args ...string) {
@@ -42,7 +44,7 @@ func newNetLab(t *testing.T, n int) *netLab {
 		t.Skip("partition test needs the ip command (iproute2)")
 	}
 	pid := os.Getpid() % 10000
-	l := &netLab{t: t, prefix: fmt.Sprintf("nc%d", pid), subnet: fmt.Sprintf("10.213.%d", pid%250)}
+	l := &netLab{t: t, prefix: fmt.Sprintf("nc%d", pid), subnet: fmt.Sprintf("10.213.%d", pid%250), dir: t.TempDir()}
 	if out, err := exec.Command("ip", "netns", "add", l.hub()).CombinedOutput(); err != nil {
 		t.Skipf("partition test: cannot create network namespaces (%v: %s); needs CAP_SYS_ADMIN", err, out)
 	}
@@ -82,7 +84,8 @@ func (l *netLab) serve(i, seed int) string {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", l.ns(i), natsctlBin(t), "serve", "-a", l.ip(i), "-p", "4222",
 		"--cluster_name", "c1", "--cluster", "nats://"+l.ip(i)+":6222", "--routes", "nats://"+l.ip(seed)+":6222",
-		"--cluster_ping_interval", "300ms", "--cluster_connect_backoff_max", "300ms")
+		"--cluster_ping_interval", "300ms", "--cluster_connect_backoff_max", "300ms",
+		"-m", "0", "--store_dir", filepath.Join(l.dir, fmt.Sprint(i)))
 	if os.Getenv("NATSCTL_TEST_LOG") != "" {
 		cmd.Stderr = os.Stderr
 	}

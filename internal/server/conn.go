@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -56,7 +57,7 @@ type conn struct {
 
 	// Guarded by mu.
 	mu       sync.Mutex
-	out      []byte
+	out      outbound
 	pending  int64 // bytes queued or being written
 	closed   bool
 	flush    bool // on close, the writer flushes out before closing nc
@@ -76,10 +77,15 @@ type conn struct {
 	asyncInfo bool
 	infoURLs  *[]string
 
+	sec connSecurity // identity, permissions, TLS (auth.go)
+
 	stallCh   chan struct{} // closed (under mu) when pending falls below the stall mark
 	kick      chan struct{} // capacity 1: wakes the writer
 	done      chan struct{} // closed when the connection closes
 	pingTimer *time.Timer
+
+	subj subjSampler // top-subjects sample (subjz.go)
+	held heldOut     // guarded by mu; a slow consumer's unsent data (slowconsumer.go)
 
 	stats struct { // read without locks by monitoring
 		inMsgs, inBytes atomic.Int64
@@ -111,6 +117,9 @@ func newConn(s *Server, nc net.Conn, cid uint64) *conn {
 // readLoop reads, parses and delivers until the connection ends.
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
+	if !c.tlsHandshake() {
+		return
+	}
 	buf := make([]byte, minReadBuf)
 	short := 0
 	for {
@@ -202,7 +211,7 @@ func (c *conn) protoFail(err error) {
 // writes it outside the lock.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
-	var spare []byte
+	var w writerState
 	for {
 		select {
 		case <-c.kick:
@@ -211,26 +220,35 @@ func (c *conn) writeLoop() {
 			flush := c.flush
 			c.mu.Unlock()
 			if flush {
-				c.writeOut(&spare, true)
+				c.writeOut(&w, true)
 			}
 			c.nc.Close()
 			return
 		}
-		if !c.writeOut(&spare, false) {
+		if !c.writeOut(&w, false) {
 			return
 		}
 	}
 }
 
-// writeOut writes what is pending; false when the connection failed.
-func (c *conn) writeOut(spare *[]byte, closing bool) bool {
+// writerState is owned by the write goroutine: the chunk list recycled
+// between rounds, and the iovec list that writev consumes (net.Buffers
+// clears the entries it has written, so it must not be the chunk list).
+type writerState struct {
+	spare [][]byte
+	iov   net.Buffers
+}
+
+// writeOut writes what is pending with one writev; false when the
+// connection failed.
+func (c *conn) writeOut(w *writerState, closing bool) bool {
 	c.mu.Lock()
-	buf := c.out
-	c.out = (*spare)[:0]
-	*spare = nil
+	total := c.out.size
+	chunks := c.out.take(w.spare)
+	c.held.writing = chunks // for slow-consumer attribution
 	c.mu.Unlock()
-	if len(buf) == 0 {
-		*spare = buf
+	if len(chunks) == 0 {
+		w.spare = chunks
 		return true
 	}
 	deadline := c.srv.opts.WriteDeadline
@@ -238,23 +256,40 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 		deadline = time.Second
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(deadline))
-	n, err := c.nc.Write(buf)
+	w.iov = append(w.iov[:0], chunks...)
+	iov := w.iov
+	n, err := iov.WriteTo(c.nc)
+	var ne net.Error
+	timeout := err != nil && !closing && errors.As(err, &ne) && ne.Timeout()
+
 	c.mu.Lock()
-	c.pending -= int64(len(buf))
+	c.pending -= int64(total)
+	// closeConn may have taken the chunks for attribution meanwhile; a timed
+	// out write keeps them for it. Either way they are not recycled.
+	keep := c.held.writing == nil || timeout
+	if timeout && c.held.writing != nil {
+		c.held.skip = int(n)
+	} else {
+		c.held.writing = nil
+	}
 	if c.stallCh != nil && c.pending <= c.stallMark() {
 		close(c.stallCh)
 		c.stallCh = nil
 	}
 	c.mu.Unlock()
-	if cap(buf) <= maxKeptOut {
-		*spare = buf[:0]
+	clear(w.iov)
+	if keep {
+		w.spare = nil
+	} else {
+		putChunks(chunks)
+		w.spare = chunks[:0]
 	}
 	if err != nil && !closing {
 		reason := closeWriteError
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if timeout {
 			reason = closeSlowConsumerDeadline
 			c.srv.stats.slowConsumers.Add(1)
-			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", len(buf))
+			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", total)
 		}
 		c.closeConn(reason, false)
 		return false
@@ -273,25 +308,26 @@ func (c *conn) wake() {
 // enqueue queues b for this connection and wakes its writer; used outside the
 // read loop's batching (timers, errors, other goroutines).
 func (c *conn) enqueue(b []byte) {
-	c.mu.Lock()
-	if !c.closed {
-		c.out = append(c.out, b...)
-		c.pending += int64(len(b))
-	}
-	c.mu.Unlock()
+	c.queue(b)
 	c.wake()
 }
 
 // sendSelf queues b from this connection's own read loop; the writer is woken
 // once at the end of the read batch.
 func (c *conn) sendSelf(b []byte) {
+	c.queue(b)
+	c.pcd[c] = struct{}{}
+}
+
+// queue appends b to the outbound buffer unless the connection is closed.
+func (c *conn) queue(b []byte) {
+	c.traceOut(b)
 	c.mu.Lock()
 	if !c.closed {
-		c.out = append(c.out, b...)
+		c.out.write(b)
 		c.pending += int64(len(b))
 	}
 	c.mu.Unlock()
-	c.pcd[c] = struct{}{}
 }
 
 func (c *conn) isClosed() bool {
@@ -320,6 +356,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		close(c.stallCh)
 		c.stallCh = nil
 	}
+	held := c.takeHeldLocked(reason)
 	c.mu.Unlock()
 
 	close(c.done)
@@ -332,9 +369,11 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		c.srv.sl.Remove(s)
 	}
 	c.srv.removeConn(c)
+	c.srv.connClosed(c, reason, held)
 	if c.route != nil {
 		c.srv.routeClosed(c)
 	}
+	c.srv.notifyConnClosed(c.cid)
 	c.log.Debug("connection closed", "reason", reason.String())
 }
 
@@ -361,7 +400,7 @@ func (c *conn) pingTick() {
 	}
 	c.pingsOut++
 	c.pingSent = time.Now()
-	c.out = append(c.out, protoPing...)
+	c.out.write(protoPing)
 	c.pending += int64(len(protoPing))
 	c.pingTimer.Reset(c.srv.opts.PingInterval)
 	c.mu.Unlock()
@@ -377,6 +416,11 @@ func (c *conn) processConnect(arg []byte) error {
 	}
 	if opts.NoResponders && !opts.Headers {
 		return errParseNoRespHdrs
+	}
+	if c.srv.auth != nil {
+		if err := c.authenticate(&opts); err != nil {
+			return err
+		}
 	}
 	c.opts, c.gotConn = opts, true
 	c.p.headers = opts.Headers
@@ -415,6 +459,10 @@ func (c *conn) processSub(subject, queue, sid []byte) error {
 	c.trace("SUB", subject)
 	if !validSubject(subject) || (queue != nil && !validQueue(queue)) {
 		c.sendSelf(errLine(errInvalidSubject))
+		return nil
+	}
+	if p := c.sec.perms.Load(); p != nil && !p.sub.canSubscribe(subject, queue) {
+		c.subViolation(subject, queue)
 		return nil
 	}
 	c.mu.Lock()
@@ -465,9 +513,19 @@ func (c *conn) ok() error {
 	return nil
 }
 
-// trace logs a protocol operation when tracing is on.
+// trace logs an inbound protocol operation when tracing is on.
 func (c *conn) trace(op string, arg []byte) {
 	if c.srv.opts.Trace {
 		c.log.Debug("<<- "+op, "arg", string(arg))
+	}
+}
+
+// traceOut logs an outbound protocol line (without CRLF) when tracing is on.
+func (c *conn) traceOut(line []byte) {
+	if c.srv.opts.Trace && c.log != nil {
+		for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+			line = line[:len(line)-1]
+		}
+		c.log.Debug("->> " + string(line))
 	}
 }

@@ -10,12 +10,19 @@ import (
 func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
+	if c.subj.skip--; c.subj.skip < 0 { // sampled top-subjects counter (subjz.go)
+		c.sampleSubject(pa.subject, len(payload))
+	}
 	if c.srv.opts.Trace {
 		c.trace("PUB", pa.subject)
 	}
 	if c.opts.Pedantic && !validLiteralSubject(pa.subject) {
 		c.sendSelf(errLine(errInvalidPubSubj))
 		return c.ok()
+	}
+	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, pa.subject) {
+		c.pubViolation(pa.subject) // no +OK, nothing delivered
+		return nil
 	}
 	// nats-server acknowledges before delivering, even to the publisher.
 	c.ok()
@@ -75,6 +82,10 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	if sc == c && !c.opts.Echo {
 		return false
 	}
+	rp := sc.sec.perms.Load()
+	if rp != nil && len(rp.sub.deny) > 0 && rp.sub.denies(pa.subject, sub.queue) {
+		return false // a wildcard subscription overlapping a denied subject
+	}
 	if max := sub.max.Load(); max > 0 {
 		n := sub.nm.Add(1)
 		if n > max {
@@ -101,6 +112,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		body, hdr = payload[hdr:], -1
 	}
 	c.scratch = appendMsgHeader(c.scratch[:0], pa.subject, sub.sid, pa.reply, hdr, len(body))
+	if c.srv.opts.Trace {
+		sc.traceOut(c.scratch)
+	}
 	size := int64(len(c.scratch) + len(body) + 2)
 
 	sc.mu.Lock()
@@ -115,9 +129,12 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		sc.closeConn(closeSlowConsumerPending, false)
 		return false
 	}
-	sc.out = append(sc.out, c.scratch...)
-	sc.out = append(sc.out, body...)
-	sc.out = append(sc.out, crlf...)
+	if rp != nil && rp.resp != nil && len(pa.reply) > 0 {
+		sc.grantReplyLocked(rp, pa.reply)
+	}
+	sc.out.write(c.scratch)
+	sc.out.write(body)
+	sc.out.write(crlf)
 	sc.pending += size
 	if sc.pending > sc.stallMark() && sc != c && c.stallWait == nil && c.done != nil {
 		if sc.stallCh == nil {

@@ -29,4 +29,8 @@
 // goroutine never holds two conn.mu at once, and no I/O happens under any
 // lock. The Sublist's onChange hook (route interest) runs after Sublist.mu
 // is released and takes cluster.mu, then conn.mu of each route.
+//
+// Security (auth.go, perms.go, tls.go): a connection's permissions are an
+// atomic pointer set by its read goroutine on CONNECT and read by publishers
+// delivering to it; its allow_responses grants are guarded by its conn.mu.
 package server

@@ -363,7 +363,7 @@ func (s *Server) newRoute(nc net.Conn, u *url.URL, explicit bool) *conn {
 	} else {
 		out = routeInfoLine(&info)
 	}
-	c.out = out
+	c.out.write(out)
 	c.pending = int64(len(out))
 	// A peer that does not finish the handshake in time is dropped.
 	c.route.handshake = time.AfterFunc(routeHandshakeTimeout(o), func() {
@@ -764,7 +764,7 @@ func (c *conn) routePingTick() {
 	}
 	c.pingsOut++
 	c.pingSent = time.Now()
-	c.out = append(c.out, protoPing...)
+	c.out.write(protoPing)
 	c.pending += int64(len(protoPing))
 	c.pingTimer.Reset(o.PingInterval)
 	c.mu.Unlock()

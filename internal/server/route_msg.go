@@ -72,9 +72,9 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 		rc.closeConn(closeSlowConsumerPending, false)
 		return
 	}
-	rc.out = append(rc.out, c.scratch...)
-	rc.out = append(rc.out, body...)
-	rc.out = append(rc.out, crlf...)
+	rc.out.write(c.scratch)
+	rc.out.write(body)
+	rc.out.write(crlf)
 	rc.pending += size
 	if rc.pending > rc.stallMark() && c.stallWait == nil && c.done != nil {
 		// Hold the publisher back until the route drains (conn.waitStall).

@@ -23,10 +23,6 @@ import (
 //	A+ / A- <acc>                    account interest (gateways): ignored
 //	PING / PONG / +OK / -ERR
 
-// globalAccount is the only account this server has; routed operations for
-// other accounts are ignored.
-const globalAccount = "$G"
-
 // maxRoutePayload bounds a routed message: routes are not subject to the
 // client max_payload, but a garbage size must not make us buffer gigabytes.
 const maxRoutePayload = 64 << 20

@@ -43,6 +43,8 @@ type Sublist struct {
 	genid atomic.Uint64
 
 	hits, misses atomic.Uint64
+	inserts      uint64 // guarded by mu; for /subsz
+	removes      uint64
 
 	// onChange, when set (clustering), is told of every insert and removal
 	// after sl.mu is released, to propagate interest to routes.
@@ -132,6 +134,7 @@ func (sl *Sublist) Insert(sub *subscription) {
 		q[sub] = struct{}{}
 	}
 	sl.count++
+	sl.inserts++
 	sl.invalidateLocked(sub.subject)
 	sl.mu.Unlock()
 	if sl.onChange != nil {
@@ -196,6 +199,7 @@ func (sl *Sublist) remove(sub *subscription) bool {
 		}
 	}
 	sl.count--
+	sl.removes++
 	// Prune empty nodes bottom-up so the trie does not keep dead branches.
 	for i := min(depth, len(path)) - 1; i >= 0; i-- {
 		p := path[i]
