@@ -83,6 +83,7 @@ type routeInfoJSON struct {
 	ConnectURLs    []string `json:"connect_urls,omitempty"`
 	LameDuckMode   bool     `json:"ldm,omitempty"`
 	NatsctlVersion string   `json:"natsctl_version,omitempty"`
+	JetStream      bool     `json:"jetstream,omitempty"`
 	// RouteAccount is set by nats-server on a route dedicated to one
 	// account (pinned accounts, $SYS by default); we have no such routes.
 	RouteAccount string `json:"route_account,omitempty"`
@@ -420,7 +421,7 @@ func (s *Server) routeInfoLocked() routeInfoJSON {
 		GoVersion: runtime.Version(), Host: o.Host, Port: addr.Port, Headers: true,
 		AuthRequired: o.Username != "", TLSRequired: o.TLS != nil, TLSVerify: o.TLS != nil,
 		MaxPayload: s.opts.MaxPayload, IP: cl.routeIP, Cluster: cl.name, Dynamic: cl.dynamic,
-		LameDuckMode: cl.ldm, NatsctlVersion: Version,
+		LameDuckMode: cl.ldm, NatsctlVersion: Version, JetStream: s.info.JetStream,
 	}
 	if o.Advertise != "" {
 		info.Host, info.Port, _ = splitAdvertise(o.Advertise, addr.Port)
@@ -604,6 +605,10 @@ func (c *conn) routeInfo(arg []byte) error {
 			host = r.url.Hostname()
 		}
 		routeURL = "nats-route://" + net.JoinHostPort(host, strconv.Itoa(info.Port)) + "/"
+	}
+	if info.JetStream && s.info.JetStream {
+		c.log.Error("two servers of the cluster run JetStream: streams are not clustered yet, so both answer every stream API request; run --jetstream on one server only",
+			"remote_id", info.ID, "remote_name", info.Name)
 	}
 	r.gotInfo = true
 	c.headers.Store(info.Headers)
