@@ -35,7 +35,7 @@ func (c *conn) routeConnect(arg []byte) error {
 		c.log.Warn("route authorization failed", "user", ci.User)
 		return &protoError{text: errAuthViolation, reason: closeAuthViolation}
 	}
-	if ours, ok := c.srv.cluster.checkName(ci.Cluster, ci.Dynamic); !ok {
+	if ours, ok := c.srv.checkClusterName(ci.Cluster, ci.Dynamic); !ok {
 		text := fmt.Sprintf("Rejecting connection, cluster name %q does not match %q", ci.Cluster, ours)
 		c.log.Error("route from another cluster rejected: set the same cluster name on both servers", "remote_cluster", ci.Cluster, "cluster", ours)
 		return &protoError{text: text, reason: closeClusterNameConflict}
@@ -48,10 +48,12 @@ func (c *conn) routeConnect(arg []byte) error {
 	return nil
 }
 
-// checkName compares a peer's cluster name with ours; a generated name of
-// ours gives way to a configured one (or to a larger generated one), as in
-// nats-server.
-func (cl *cluster) checkName(remote string, remoteDynamic bool) (string, bool) {
+// checkClusterName compares a peer's cluster name with ours; a generated
+// name of ours gives way to a configured one (or to a larger generated
+// one), as in nats-server. Having adopted a name, we tell our routes, so
+// that a cluster of generated names converges on one.
+func (s *Server) checkClusterName(remote string, remoteDynamic bool) (string, bool) {
+	cl := s.cluster
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if remote == cl.name || remote == "" {
@@ -59,6 +61,11 @@ func (cl *cluster) checkName(remote string, remoteDynamic bool) (string, bool) {
 	}
 	if cl.dynamic && (!remoteDynamic || cl.name < remote) {
 		cl.name, cl.dynamic = remote, remoteDynamic
+		info := s.routeInfoLocked()
+		line := routeInfoLine(&info)
+		for _, rc := range cl.routes {
+			rc.enqueue(line)
+		}
 		return cl.name, true
 	}
 	return cl.name, false
@@ -85,6 +92,9 @@ func (c *conn) routeInfo(arg []byte) error {
 			s.gossipReceived(&info)
 			return nil
 		}
+		if info.Cluster != "" {
+			s.checkClusterName(info.Cluster, info.Dynamic) // a peer adopted a name
+		}
 		s.peerURLsChanged(c, info.ConnectURLs, info.LameDuckMode)
 		return nil
 	}
@@ -108,7 +118,7 @@ func (c *conn) routeInfo(arg []byte) error {
 		c.closeConn(closeDuplicateRoute, false)
 		return nil
 	}
-	if ours, ok := s.cluster.checkName(info.Cluster, info.Dynamic); !ok {
+	if ours, ok := s.checkClusterName(info.Cluster, info.Dynamic); !ok {
 		c.log.Error("route peer is in another cluster: set the same cluster name on both servers; retrying",
 			"remote_cluster", info.Cluster, "cluster", ours, "remote_id", info.ID)
 		c.closeConn(closeClusterNameConflict, false)
@@ -254,7 +264,9 @@ func (s *Server) gossipReceived(info *routeInfoJSON) {
 		return
 	}
 	cl.mu.Lock()
-	if cl.closed || cl.routes[info.ID] != nil || cl.dialing[info.ID] || (info.Cluster != "" && info.Cluster != cl.name) || cl.selfURLs[u.Host] {
+	// Not filtered by cluster name: generated names may still be
+	// converging; the handshake checks it.
+	if cl.closed || cl.routes[info.ID] != nil || cl.dialing[info.ID] || cl.selfURLs[u.Host] {
 		cl.mu.Unlock()
 		return
 	}
