@@ -45,6 +45,7 @@ Every client command also works against a real nats-server.`,
 		newContextCmd(d),
 		newTopCmd(d, runTop),
 		newStreamCmd(d),
+		newKVCmd(d),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root
