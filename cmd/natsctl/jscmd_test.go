@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/natsctl/natsctl/internal/client"
 	"github.com/natsctl/natsctl/internal/iostreams"
@@ -101,4 +102,16 @@ func jsFor(t *testing.T, url string) *jsclient.JS {
 	}
 	t.Cleanup(nc.Close)
 	return jsclient.New(nc)
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -59,6 +59,7 @@ func newStreamCmd(d *deps) *cobra.Command {
 			f.cmd.Flags().BoolVar(&f.o.NoErase, "no-erase", false, "remove without overwriting the stored bytes")
 		}, runStreamRmm),
 	)
+	cmd.AddCommand(newStreamSubCmd(d, runStreamSub), newStreamEditCmd(d, runStreamEdit), newStreamViewCmd(d, runStreamView))
 	return cmd
 }
 
