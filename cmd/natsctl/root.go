@@ -46,6 +46,7 @@ Every client command also works against a real nats-server.`,
 		newTopCmd(d, runTop),
 		newStreamCmd(d),
 		newKVCmd(d),
+		newConsumerCmd(d),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root

@@ -101,7 +101,7 @@ func runStreamSub(ctx context.Context, o *streamSubOptions) error {
 		err := js.Replay(ctx, o.Stream, ro, func(m *jsclient.Msg) error {
 			n++
 			// The ack subject is an implementation detail of the replay.
-			if err := p.print(n, &client.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}, 0); err != nil {
+			if err := p.print(int(m.Meta.StreamSeq), &client.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}, 0); err != nil {
 				return err
 			}
 			if o.Count > 0 && n >= o.Count {

@@ -41,6 +41,12 @@ func (js *JS) CreateConsumer(ctx context.Context, stream string, cfg ConsumerCon
 // UpdateConsumerRaw sends cfg, a config as the server sent it (every field
 // kept) with edits applied, with action update.
 func (js *JS) UpdateConsumerRaw(ctx context.Context, stream, name string, cfg map[string]any) (*ConsumerInfo, []byte, error) {
+	return js.CreateConsumerRaw(ctx, stream, name, cfg, ActionUpdate)
+}
+
+// CreateConsumerRaw is CreateConsumer with a config given by JSON names,
+// so fields ConsumerConfig lacks reach the server.
+func (js *JS) CreateConsumerRaw(ctx context.Context, stream, name string, cfg map[string]any, action ConsumerCreateAction) (*ConsumerInfo, []byte, error) {
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +59,7 @@ func (js *JS) UpdateConsumerRaw(ctx context.Context, stream, name string, cfg ma
 		}
 	}
 	f, _ := cfg["filter_subject"].(string)
-	return js.createConsumer(ctx, stream, name, oneFilter(f, filters), raw, ActionUpdate)
+	return js.createConsumer(ctx, stream, name, oneFilter(f, filters), raw, action)
 }
 
 func oneFilter(f string, fs []string) string {

@@ -19,6 +19,13 @@ const (
 	DeliverLastPerSubject  = streaming.DeliverLastPerSubject
 )
 
+// Ack policies, re-exported.
+const (
+	AckNone     = streaming.AckNone
+	AckAll      = streaming.AckAll
+	AckExplicit = streaming.AckExplicit
+)
+
 // ReplayOptions say what Replay delivers.
 type ReplayOptions struct {
 	Filters      []string
