@@ -47,6 +47,7 @@ Every client command also works against a real nats-server.`,
 		newStreamCmd(d),
 		newKVCmd(d),
 		newConsumerCmd(d),
+		newObjectCmd(d),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root
