@@ -61,6 +61,7 @@ func newStreamCmd(d *deps) *cobra.Command {
 		}, runStreamRmm),
 		newStreamBackupCmd(d), newStreamRestoreCmd(d),
 	)
+	cmd.AddCommand(newStreamSubCmd(d, runStreamSub), newStreamEditCmd(d, runStreamEdit), newStreamViewCmd(d, runStreamView))
 	return cmd
 }
 

@@ -21,7 +21,7 @@ func TestBenchStreamBackup(t *testing.T) {
 	}
 	const n = 100_000
 	nsrv, ours, back := startNatsServer(t), startOurs(t), startNatsServer(t)
-	js := jsFor(t, nsrv)
+	js := natsJSFor(t, nsrv)
 	ctx := ctxFor(t)
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "B", Subjects: []string{"b.*"}}); err != nil {
 		t.Fatal(err)
