@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/natsctl/natsctl/internal/client"
 	"github.com/natsctl/natsctl/internal/jsbackup"
+	"github.com/natsctl/natsctl/internal/jsclient"
 	"github.com/natsctl/natsctl/internal/streaming"
 )
 
@@ -446,28 +446,17 @@ func (rs *restorer) finish() error {
 // checked again against the restored stream they could refuse it, so
 // they are not carried over.
 func parseHeader(b []byte) (client.Header, error) {
-	h := client.Header{}
 	if len(b) == 0 {
-		return h, nil
+		return client.Header{}, nil
 	}
-	line, rest, _ := bytes.Cut(b, []byte("\r\n"))
-	if !bytes.HasPrefix(line, []byte("NATS/1.0")) {
-		return nil, fmt.Errorf("bad header block %q", b)
+	h, err := jsclient.ParseHeader(b)
+	if err != nil {
+		return nil, err
 	}
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		if len(line) == 0 {
-			break
+	for k := range h {
+		if strings.HasPrefix(strings.ToLower(k), "nats-expected-") {
+			delete(h, k)
 		}
-		k, v, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return nil, fmt.Errorf("bad header line %q", line)
-		}
-		key := string(bytes.TrimSpace(k))
-		if strings.HasPrefix(strings.ToLower(key), "nats-expected-") {
-			continue
-		}
-		h.Add(key, string(bytes.TrimSpace(v)))
 	}
 	return h, nil
 }
