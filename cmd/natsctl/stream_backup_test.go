@@ -195,3 +195,42 @@ func TestStreamBackup_KVBucket(t *testing.T) {
 		t.Fatalf("update with the original revision: %v", err)
 	}
 }
+
+// A stream on one literal subject (placeholders share it, so each is
+// deleted on its own) that was sealed, in memory.
+func TestStreamBackup_LiteralSubjectSealedMemory(t *testing.T) {
+	for _, dir := range []struct{ name, from, to string }{
+		{"nats-server to natsctl", startNatsServer(t), startOurs(t)},
+		{"natsctl to nats-server", startOurs(t), startNatsServer(t)},
+	} {
+		t.Run(dir.name, func(t *testing.T) {
+			src, dst := natsJSFor(t, dir.from), natsJSFor(t, dir.to)
+			ctx := ctxFor(t)
+			cfg := jetstream.StreamConfig{Name: "ONE", Subjects: []string{"one"}, Storage: jetstream.MemoryStorage}
+			st, err := src.CreateStream(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 10 {
+				if _, err := src.Publish(ctx, "one", []byte(fmt.Sprint(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, seq := range []uint64{2, 3, 6} {
+				if err := st.DeleteMsg(ctx, seq); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg.Sealed = true
+			if _, err := src.UpdateStream(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			backupRestore(t, "ONE", dir.from, dir.to)
+			sameStream(t, "ONE", src, dst)
+			rst, _ := dst.Stream(ctx, "ONE")
+			if c := rst.CachedInfo().Config; !c.Sealed || c.Storage != jetstream.MemoryStorage {
+				t.Fatalf("restored config: sealed %v storage %v", c.Sealed, c.Storage)
+			}
+		})
+	}
+}

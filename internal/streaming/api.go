@@ -278,6 +278,12 @@ func (e *Engine) streamUpdate(name string, body []byte) reply {
 	if aerr := checkUpdate(st.config(), cfg); aerr != nil {
 		return fail(aerr)
 	}
+	if cfg.Sealed {
+		// A sealed stream keeps what it holds: nats-server (stream.go,
+		// update) forces these, and clients see them in the reply.
+		cfg.MaxAge, cfg.Discard, cfg.AllowRollup = 0, DiscardNew, false
+		cfg.DenyDelete, cfg.DenyPurge = true, true
+	}
 	if aerr := e.checkOverlap(cfg, name); aerr != nil {
 		return fail(aerr)
 	}

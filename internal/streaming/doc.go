@@ -37,6 +37,15 @@
 // Memory streams keep their meta.json too: they come back empty after a
 // restart, as on nats-server.
 //
+// # Snapshots
+//
+// snapshot.go and restore.go serve $JS.API.STREAM.SNAPSHOT and RESTORE
+// with nats-server's chunked, acknowledged protocol, in natsctl's portable
+// format (package jsbackup). Each transfer runs on its own goroutine,
+// counted in the engine's WaitGroup and ended by Shutdown; a restore is
+// written to a staging directory and turned into a stream on the API
+// goroutine.
+//
 // # Not here yet
 //
 // Sources, mirrors, subject transforms, republish, compression,
