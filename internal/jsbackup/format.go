@@ -112,9 +112,15 @@ type Reader struct {
 	done   bool
 }
 
-// NewReader reads and checks the first line.
+// NewReader reads and checks the first line of the s2-compressed r.
 func NewReader(r io.Reader) (*Reader, error) {
-	br := &Reader{br: bufio.NewReaderSize(s2.NewReader(r), 64<<10)}
+	return NewPlainReader(bufio.NewReaderSize(s2.NewReader(r), 64<<10))
+}
+
+// NewPlainReader is NewReader for input already decompressed (a caller
+// that peeked at it to tell formats apart).
+func NewPlainReader(r *bufio.Reader) (*Reader, error) {
+	br := &Reader{br: r}
 	// Fail fast on other data (a nats-server snapshot is an s2 tar).
 	if first, err := br.br.Peek(1); err != nil || first[0] != '{' {
 		return nil, ErrNotBackup

@@ -1,6 +1,7 @@
 package streaming
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/natsctl/natsctl/internal/jsbackup"
 	"github.com/natsctl/natsctl/internal/streaming/store"
@@ -168,20 +171,13 @@ func (e *Engine) receiveRestore(cfg *StreamConfig, chunks <-chan restoreChunk) {
 }
 
 // restoreInto writes the snapshot read from r into a new file store in
-// dir, keeping sequences and times.
+// dir, keeping sequences and times. The snapshot is nats-server 2.15's
+// archive (what both servers' SNAPSHOT send) or natsctl's jsbackup file.
 func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) error {
-	br, err := jsbackup.NewReader(r)
-	if errors.Is(err, jsbackup.ErrNotBackup) {
-		return errors.New("not a natsctl snapshot (a nats-server snapshot holds its own file-store blocks, which natsctl cannot load: copy the stream with `natsctl stream backup` and `natsctl stream restore` instead)")
-	}
+	plain := bufio.NewReaderSize(s2.NewReader(r), 64<<10)
+	first, err := plain.Peek(1)
 	if err != nil {
-		return err
-	}
-	var state StreamState
-	if h := br.Header(); len(h.State) > 0 {
-		if err := json.Unmarshal(h.State, &state); err != nil {
-			return fmt.Errorf("snapshot state: %w", err)
-		}
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
@@ -195,28 +191,90 @@ func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) error {
 		return err
 	}
 	w := &seqWriter{s: s}
+	switch magic, _ := plain.Peek(len(jsbackup.ArchiveMagic)); {
+	case string(magic) == jsbackup.ArchiveMagic:
+		err = restoreArchive(plain, w)
+	case first[0] == '{':
+		err = restoreBackup(plain, w)
+	default:
+		err = errors.New("not a snapshot natsctl can read (nats-server before 2.15 sends its own file-store blocks): " +
+			"copy the stream with `natsctl stream backup` and `natsctl stream restore` instead")
+	}
+	if err == nil {
+		err = s.Flush()
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// restoreArchive writes a nats-server archive (jsbackup/natsarc.go) into
+// w: state.json, consumers (skipped: not restored), messages, end marker.
+func restoreArchive(plain *bufio.Reader, w *seqWriter) error {
+	ar := jsbackup.NewArchiveReader(plain, jsbackup.MaxLine)
+	e, err := ar.Next()
+	if err != nil || e.Name != "state.json" {
+		return fmt.Errorf("snapshot: expected state.json first (%v)", err)
+	}
+	var state StreamState
+	if err := json.Unmarshal(e.Payload, &state); err != nil {
+		return fmt.Errorf("snapshot: state.json: %w", err)
+	}
+	for {
+		e, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			return errors.New("snapshot is truncated (no end marker)")
+		}
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if e.IsEnd() {
+			break
+		}
+		if e.Sequence == 0 {
+			continue // a consumer: not restored
+		}
+		if w.started && e.Sequence <= w.last {
+			return fmt.Errorf("snapshot: message %d out of order", e.Sequence)
+		}
+		if err := w.put(e.Sequence, e.Name, e.Header, e.Payload, e.Timestamp); err != nil {
+			return err
+		}
+	}
+	if !w.started && state.FirstSeq > 1 {
+		if err := w.advance(state.FirstSeq); err != nil {
+			return err
+		}
+	}
+	return w.advance(state.LastSeq + 1)
+}
+
+// restoreBackup writes a jsbackup stream into w.
+func restoreBackup(plain *bufio.Reader, w *seqWriter) error {
+	br, err := jsbackup.NewPlainReader(plain)
+	if err != nil {
+		return err
+	}
+	var state StreamState
+	if h := br.Header(); len(h.State) > 0 {
+		if err := json.Unmarshal(h.State, &state); err != nil {
+			return fmt.Errorf("snapshot state: %w", err)
+		}
+	}
 	for {
 		m, err := br.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err == nil {
-			err = w.put(m.Seq, m.Subject, m.Header, m.Data, m.Time.UnixNano())
-		}
 		if err != nil {
-			s.Close()
+			return err
+		}
+		if err := w.put(m.Seq, m.Subject, m.Header, m.Data, m.Time.UnixNano()); err != nil {
 			return err
 		}
 	}
-	if err := w.advance(state.LastSeq + 1); err != nil {
-		s.Close()
-		return err
-	}
-	if err := s.Flush(); err != nil {
-		s.Close()
-		return err
-	}
-	return s.Close()
+	return w.advance(state.LastSeq + 1)
 }
 
 // seqWriter appends messages at given sequences: a purge moves an empty

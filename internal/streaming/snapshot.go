@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/natsctl/natsctl/internal/jsbackup"
 	"github.com/natsctl/natsctl/internal/streaming/store"
 	"github.com/natsctl/natsctl/internal/subject"
@@ -26,10 +28,10 @@ import (
 //     snapshot with "408 No Flow Response".
 //  3. An empty message with status 204 ends it (500 <error> on failure).
 //
-// The content is NOT nats-server's (an s2 tar of its file-store blocks,
-// which only nats-server can load) but natsctl's portable jsbackup format,
-// which our RESTORE reads and `natsctl stream restore` can replay into any
-// server. Consumers are not included (no_consumers is implied).
+// The content is nats-server 2.15's portable archive ("NATSARC1", see
+// jsbackup/natsarc.go): a snapshot taken here restores into nats-server
+// 2.15 and the other way round. Consumers are not included (no_consumers
+// is implied).
 
 const (
 	snapshotChunkDefault  = 128 << 10
@@ -173,11 +175,16 @@ func sanitizeStatus(s string) string {
 	return string(b)
 }
 
-// writeSnapshot encodes every message of st up to the state's last
-// sequence (later publishes are not included).
+// writeSnapshot encodes the stream in nats-server 2.15's archive format
+// (jsbackup/natsarc.go), s2-compressed: state.json, every message up to
+// the state's last sequence (later publishes are not included), the end
+// marker. Consumers are not included.
 func writeSnapshot(w io.Writer, st *stream, si *StreamInfo) error {
-	bw, err := jsbackup.NewWriter(w, jsbackup.Header{Config: mustJSON(si.Config), State: mustJSON(si.State)})
-	if err != nil {
+	zw := s2.NewWriter(w)
+	aw := jsbackup.NewArchiveWriter(zw)
+	state := si.State
+	state.Consumers = 0
+	if err := aw.Write(&jsbackup.Entry{Name: "state.json", Timestamp: time.Now().UnixNano(), Payload: mustJSON(state)}); err != nil {
 		return err
 	}
 	var sm store.Msg
@@ -192,10 +199,16 @@ func writeSnapshot(w io.Writer, st *stream, si *StreamInfo) error {
 		if m.Seq > si.State.LastSeq {
 			break
 		}
-		if err := bw.Write(&jsbackup.Msg{Seq: m.Seq, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: time.Unix(0, m.Time).UTC()}); err != nil {
+		if err := aw.Write(&jsbackup.Entry{Name: m.Subject, Timestamp: m.Time, Sequence: m.Seq, Header: m.Header, Payload: m.Data}); err != nil {
 			return err
 		}
 		seq = m.Seq + 1
 	}
-	return bw.Close()
+	if err := aw.Write(&jsbackup.Entry{}); err != nil {
+		return err
+	}
+	if err := aw.Flush(); err != nil {
+		return err
+	}
+	return zw.Close()
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -55,9 +56,13 @@ func snapshotVia(t *testing.T, nc *nats.Conn, stream string, chunk int) ([]byte,
 
 // restoreVia runs the client side of $JS.API.STREAM.RESTORE as natscli
 // does and returns the final reply.
-func restoreVia(t *testing.T, nc *nats.Conn, stream string, cfg json.RawMessage, data []byte) []byte {
+func restoreVia(t *testing.T, nc *nats.Conn, stream string, cfg json.RawMessage, data []byte, state ...any) []byte {
 	t.Helper()
-	req, _ := json.Marshal(map[string]any{"config": cfg, "state": map[string]any{}})
+	var st any = map[string]any{}
+	if len(state) > 0 {
+		st = state[0]
+	}
+	req, _ := json.Marshal(map[string]any{"config": cfg, "state": st})
 	resp, err := nc.Request("$JS.API.STREAM.RESTORE."+stream, req, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -159,9 +164,9 @@ func restoreViaExpectError(t *testing.T, nc *nats.Conn, stream string, cfg json.
 	return resp.Data
 }
 
-// A nats-server snapshot (its own file-store blocks) is refused with an
-// error that says what to do instead.
-func TestSnapshot_NatsServerSnapshotRefused(t *testing.T) {
+// A nats-server 2.15 snapshot (as natscli saves it) restores into
+// natsctl with the same sequences, times and headers.
+func TestSnapshot_FromNatsServer(t *testing.T) {
 	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
 	nnc, err := nats.Connect(p.ClientURL)
 	if err != nil {
@@ -169,19 +174,129 @@ func TestSnapshot_NatsServerSnapshotRefused(t *testing.T) {
 	}
 	defer nnc.Close()
 	njs, _ := jetstream.New(nnc)
-	nst := mustCreate(t, njs, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}})
-	njs.Publish(ctxT(t), "s", []byte("x"))
-	data, status := snapshotVia(t, nnc, "S", 0)
-	// (nats-server ends a snapshot that fits one chunk without a status.)
-	if status != "204" && status != "" || len(data) == 0 {
-		t.Fatalf("nats-server snapshot status %q, %d bytes", status, len(data))
+	ctx := ctxT(t)
+	nst := mustCreate(t, njs, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.*"}})
+	for i := range 300 {
+		m := nats.NewMsg(fmt.Sprintf("s.%d", i%5))
+		m.Data = bytes.Repeat([]byte{byte(i)}, i)
+		if i%2 == 0 {
+			m.Header.Set("N", fmt.Sprint(i))
+		}
+		if _, err := njs.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cfg, _ := json.Marshal(nst.CachedInfo().Config)
+	if err := nst.Purge(ctx, jetstream.WithPurgeSequence(20)); err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []uint64{25, 100, 101, 300} {
+		if err := nst.DeleteMsg(ctx, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nst.SecureDeleteMsg(ctx, 150); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := nst.Info(ctx)
+	data, _ := snapshotVia(t, nnc, "S", 0)
+	cfg, _ := json.Marshal(info.Config)
+
 	s, _ := runEngine(t, Config{})
 	nc, js := connectJS(t, s)
-	final := restoreVia(t, nc, "S", cfg, data)
-	if !strings.Contains(string(final), "natsctl stream backup") {
+	final := restoreVia(t, nc, "S", cfg, data, info.State)
+	if !strings.Contains(string(final), typeStreamCreate) || strings.Contains(string(final), `"error"`) {
 		t.Fatalf("restore of a nats-server snapshot: %s", final)
+	}
+	rst, err := js.Stream(ctx, "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ri := rst.CachedInfo()
+	if ri.State.Msgs != info.State.Msgs || ri.State.FirstSeq != info.State.FirstSeq || ri.State.LastSeq != info.State.LastSeq {
+		t.Fatalf("restored state %+v, want %+v", ri.State, info.State)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		a, errA := nst.GetMsg(ctx, seq)
+		b, errB := rst.GetMsg(ctx, seq)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("seq %d: %v / %v", seq, errA, errB)
+		}
+		if errA == nil && (a.Subject != b.Subject || !bytes.Equal(a.Data, b.Data) || !a.Time.Equal(b.Time) || a.Header.Get("N") != b.Header.Get("N")) {
+			t.Fatalf("seq %d differs", seq)
+		}
+	}
+}
+
+// A snapshot taken from natsctl restores into nats-server 2.15, with
+// the same sequences (gaps left by per-subject limits and deletes), times
+// and headers.
+func TestSnapshot_OursIntoNatsServer(t *testing.T) {
+	s, _ := runEngine(t, Config{})
+	nc, js := connectJS(t, s)
+	ctx := ctxT(t)
+	st := mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.*"}, MaxMsgsPerSubject: 2})
+	for i := range 50 {
+		m := nats.NewMsg(fmt.Sprintf("s.%d", i%4))
+		m.Data = []byte(fmt.Sprint(i))
+		m.Header.Set("N", fmt.Sprint(i))
+		if _, err := js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.DeleteMsg(ctx, 50); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := st.Info(ctx)
+	data, status := snapshotVia(t, nc, "S", 0)
+	if status != "204" && status != "" {
+		t.Fatalf("status %q", status)
+	}
+	cfg, _ := json.Marshal(info.Config)
+
+	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
+	nnc, err := nats.Connect(p.ClientURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nnc.Close()
+	final := restoreVia(t, nnc, "S", cfg, data, info.State)
+	if strings.Contains(string(final), `"error"`) {
+		t.Fatalf("nats-server restore: %s", final)
+	}
+	njs, _ := jetstream.New(nnc)
+	nst, err := njs.Stream(ctx, "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ni := nst.CachedInfo()
+	if ni.State.Msgs != info.State.Msgs || ni.State.FirstSeq != info.State.FirstSeq || ni.State.LastSeq != info.State.LastSeq {
+		t.Fatalf("nats-server state %+v, want %+v", ni.State, info.State)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		a, errA := st.GetMsg(ctx, seq)
+		b, errB := nst.GetMsg(ctx, seq)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("seq %d: %v / %v", seq, errA, errB)
+		}
+		if errA == nil && (a.Subject != b.Subject || !bytes.Equal(a.Data, b.Data) || !a.Time.Equal(b.Time) || a.Header.Get("N") != b.Header.Get("N")) {
+			t.Fatalf("seq %d differs", seq)
+		}
+	}
+}
+
+// Data in no format natsctl knows is refused, saying what to do, and
+// leaves no stream behind.
+func TestSnapshot_UnknownFormatRefused(t *testing.T) {
+	s, _ := runEngine(t, Config{})
+	nc, js := connectJS(t, s)
+	var buf bytes.Buffer
+	zw := s2.NewWriter(&buf)
+	zw.Write([]byte("some tar file"))
+	zw.Close()
+	cfg, _ := json.Marshal(StreamConfig{Name: "S", Subjects: []string{"s"}})
+	final := restoreVia(t, nc, "S", cfg, buf.Bytes())
+	if !strings.Contains(string(final), "natsctl stream backup") {
+		t.Fatalf("restore: %s", final)
 	}
 	if _, err := js.Stream(ctxT(t), "S"); err == nil {
 		t.Fatal("a failed restore left a stream")

@@ -1,0 +1,162 @@
+package jsbackup
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// nats-server's portable snapshot archive ("NATSARC1", nats-server 2.15:
+// server/archive/archive.go and server/stream_backup.go, read for the
+// format; our own code). $JS.API.STREAM.SNAPSHOT of nats-server 2.15
+// sends it s2-compressed, and natscli saves it as stream.tar.s2. natsctl
+// writes it too, so snapshots move between the two servers.
+//
+//	"NATSARC1"                        once, at the start
+//	then entries:
+//	  uvarint  len(name)
+//	  varint   timestamp (Unix ns)
+//	  uvarint  sequence (0: not a message)
+//	  uvarint  header size
+//	  uvarint  payload size
+//	  name
+//	  header bytes, payload bytes
+//
+// A stream snapshot is: "state.json" (the stream state, JSON; its
+// "consumer_count" says how many entries follow), one "consumers/<name>"
+// entry per consumer (JSON), one entry per message (name = subject), and
+// an entry with everything empty or zero marking the end.
+
+// ArchiveMagic starts an archive.
+const ArchiveMagic = "NATSARC1"
+
+// maxArchiveName bounds an entry name (a subject), against corrupt input.
+const maxArchiveName = 1 << 20
+
+// ErrBadArchive is returned for input that is not a valid archive.
+var ErrBadArchive = errors.New("jsbackup: invalid nats-server archive")
+
+// Entry is one archive entry.
+type Entry struct {
+	Name      string
+	Timestamp int64
+	Sequence  uint64
+	Header    []byte
+	Payload   []byte
+}
+
+// ArchiveWriter writes an archive.
+type ArchiveWriter struct {
+	w     *bufio.Writer
+	magic bool
+	buf   [5 * binary.MaxVarintLen64]byte
+}
+
+// NewArchiveWriter writes to w; Flush must be called at the end.
+func NewArchiveWriter(w io.Writer) *ArchiveWriter {
+	return &ArchiveWriter{w: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// Write appends one entry.
+func (a *ArchiveWriter) Write(e *Entry) error {
+	if !a.magic {
+		if _, err := a.w.WriteString(ArchiveMagic); err != nil {
+			return err
+		}
+		a.magic = true
+	}
+	b := a.buf[:0]
+	b = binary.AppendUvarint(b, uint64(len(e.Name)))
+	b = binary.AppendVarint(b, e.Timestamp)
+	b = binary.AppendUvarint(b, e.Sequence)
+	b = binary.AppendUvarint(b, uint64(len(e.Header)))
+	b = binary.AppendUvarint(b, uint64(len(e.Payload)))
+	if _, err := a.w.Write(b); err != nil {
+		return err
+	}
+	if _, err := a.w.WriteString(e.Name); err != nil {
+		return err
+	}
+	if _, err := a.w.Write(e.Header); err != nil {
+		return err
+	}
+	_, err := a.w.Write(e.Payload)
+	return err
+}
+
+// Flush writes what is buffered.
+func (a *ArchiveWriter) Flush() error { return a.w.Flush() }
+
+// ArchiveReader reads an archive.
+type ArchiveReader struct {
+	r     *bufio.Reader
+	magic bool
+	max   int64
+}
+
+// NewArchiveReader reads from r (decompressed). maxEntry bounds the bytes
+// of one entry's header plus payload.
+func NewArchiveReader(r *bufio.Reader, maxEntry int64) *ArchiveReader {
+	return &ArchiveReader{r: r, max: maxEntry}
+}
+
+// Next returns the next entry; io.EOF only at a clean end of input before
+// any entry bytes (a snapshot ends with its end marker, not with EOF).
+func (a *ArchiveReader) Next() (*Entry, error) {
+	if !a.magic {
+		var m [len(ArchiveMagic)]byte
+		if _, err := io.ReadFull(a.r, m[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			return nil, ErrBadArchive
+		}
+		if string(m[:]) != ArchiveMagic {
+			return nil, ErrBadArchive
+		}
+		a.magic = true
+	}
+	nameLen, err := binary.ReadUvarint(a.r)
+	if errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	var ts int64
+	var seq, hl, pl uint64
+	if err == nil {
+		ts, err = binary.ReadVarint(a.r)
+	}
+	if err == nil {
+		seq, err = binary.ReadUvarint(a.r)
+	}
+	if err == nil {
+		hl, err = binary.ReadUvarint(a.r)
+	}
+	if err == nil {
+		pl, err = binary.ReadUvarint(a.r)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: entry header: %v", ErrBadArchive, err)
+	}
+	if nameLen > maxArchiveName || hl > uint64(a.max) || pl > uint64(a.max) || hl+pl > uint64(a.max) {
+		return nil, fmt.Errorf("%w: entry of %d+%d bytes, name %d bytes", ErrBadArchive, hl, pl, nameLen)
+	}
+	buf := make([]byte, int(nameLen)+int(hl)+int(pl))
+	if _, err := io.ReadFull(a.r, buf); err != nil {
+		return nil, fmt.Errorf("%w: entry cut short", ErrBadArchive)
+	}
+	e := &Entry{Name: string(buf[:nameLen]), Timestamp: ts, Sequence: seq}
+	if hl > 0 {
+		e.Header = buf[nameLen : nameLen+hl]
+	}
+	if pl > 0 {
+		e.Payload = buf[nameLen+hl:]
+	}
+	return e, nil
+}
+
+// IsEnd reports whether e is the end marker.
+func (e *Entry) IsEnd() bool {
+	return e.Name == "" && e.Timestamp == 0 && e.Sequence == 0 && len(e.Header) == 0 && len(e.Payload) == 0
+}
