@@ -20,10 +20,10 @@ import (
 )
 
 // `natsctl stream backup|restore` move a stream between servers (natsctl
-// or nats-server, either way) in the portable jsbackup format. Both read
-// and write through the ordinary JetStream API, so neither depends on a
-// server's storage layout (nats-server's own snapshots are its file-store
-// blocks, which no other server can load).
+// or nats-server, either way) in the portable jsbackup format, one file
+// with the config. Both read and write through the ordinary JetStream
+// API, so they work with any server version (the snapshot API's format
+// depends on it: nats-server before 2.15 sends its file-store blocks).
 
 func newStreamBackupCmd(d *deps) *cobra.Command {
 	return newStreamSub(d, "backup NAME FILE", "Save a stream's config and messages to a portable file",

@@ -3,10 +3,12 @@
 // independent of any server's storage layout, so that a backup taken from
 // nats-server restores into natsctl and the other way round.
 //
-// The same format is written by `natsctl stream backup` (which reads the
-// messages through the ordinary JetStream API of either server) and by
-// natsctl's $JS.API.STREAM.SNAPSHOT (the server's own snapshot), and read
-// by `natsctl stream restore` and $JS.API.STREAM.RESTORE.
+// It is written by `natsctl stream backup` (which reads the messages
+// through the ordinary JetStream API of either server) and read by
+// `natsctl stream restore` and by natsctl's $JS.API.STREAM.RESTORE.
+//
+// The package also reads and writes nats-server 2.15's snapshot archive
+// (natsarc.go), which natsctl's $JS.API.STREAM.SNAPSHOT sends.
 //
 // # Format
 //

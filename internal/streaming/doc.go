@@ -40,8 +40,8 @@
 // # Snapshots
 //
 // snapshot.go and restore.go serve $JS.API.STREAM.SNAPSHOT and RESTORE
-// with nats-server's chunked, acknowledged protocol, in natsctl's portable
-// format (package jsbackup). Each transfer runs on its own goroutine,
+// with nats-server's chunked, acknowledged protocol, in nats-server
+// 2.15's portable archive format (package jsbackup). Each transfer runs on its own goroutine,
 // counted in the engine's WaitGroup and ended by Shutdown; a restore is
 // written to a staging directory and turned into a stream on the API
 // goroutine.

@@ -28,13 +28,13 @@ import (
 //  3. An empty chunk ends it; its reply is a stream_create_response with
 //     the restored stream's info (or the error).
 //
-// The snapshot must be in natsctl's jsbackup format (what our SNAPSHOT
-// and `natsctl stream backup` write); nats-server's own snapshots (an s2
-// tar of its file-store blocks) are refused with an error saying so.
-// Messages are written straight into a new store with their original
-// sequences and times, in a staging directory named like an interrupted
-// delete (so a crash leaves nothing behind), which becomes the stream
-// only when everything was read.
+// The snapshot is nats-server 2.15's archive (what both servers' SNAPSHOT
+// send) or a `natsctl stream backup` file; older nats-server snapshots (a
+// tar of its file-store blocks) are refused with an error saying what to
+// do instead. Messages are written straight into a new store with their
+// original sequences and times, in a staging directory named like an
+// interrupted delete (so a crash leaves nothing behind), which becomes
+// the stream only when everything was read.
 
 const (
 	typeStreamRestore  = "io.nats.jetstream.api.v1.stream_restore_response"
