@@ -2,8 +2,11 @@ package streaming
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -336,5 +339,56 @@ func TestSnapshot_FlowControlWindow(t *testing.T) {
 			return
 		}
 		chunks++
+	}
+}
+
+// A restore and a snapshot in progress do not hold up shutdown, and the
+// half-received restore leaves nothing in the store directory.
+func TestSnapshot_ShutdownDuringTransfers(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := runEngine(t, Config{StoreDir: dir})
+	nc, js := connectJS(t, s)
+	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}})
+	for range 100 {
+		js.Publish(ctxT(t), "s", make([]byte, 1000))
+	}
+	// A snapshot whose client never acks (window of one chunk).
+	inbox := nats.NewInbox()
+	sub, _ := nc.SubscribeSync(inbox)
+	req, _ := json.Marshal(map[string]any{"deliver_subject": inbox, "chunk_size": 1024, "window_size": 1024})
+	if _, err := nc.Request("$JS.API.STREAM.SNAPSHOT.S", req, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// A restore that got one chunk.
+	cfg, _ := json.Marshal(StreamConfig{Name: "R", Subjects: []string{"r"}})
+	rreq, _ := json.Marshal(map[string]any{"config": json.RawMessage(cfg)})
+	resp, err := nc.Request("$JS.API.STREAM.RESTORE.R", rreq, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Deliver string `json:"deliver_subject"`
+	}
+	json.Unmarshal(resp.Data, &r)
+	var buf bytes.Buffer
+	zw := s2.NewWriter(&buf)
+	zw.Write([]byte("NATSARC1"))
+	zw.Close()
+	if _, err := nc.Request(r.Deliver, buf.Bytes(), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with transfers in progress: %v", err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "streams"))
+	for _, e := range ents {
+		if e.Name() != "S" {
+			t.Fatalf("left in the store directory: %s", e.Name())
+		}
 	}
 }
