@@ -119,14 +119,12 @@ func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, deliver string, chunk,
 		}
 	})
 	if err != nil {
-		_ = e.ic.Publish(deliver, "", []byte("NATS/1.0 500 "+err.Error()+"\r\n\r\n"), nil)
+		_ = e.ic.Publish(deliver, "", []byte("NATS/1.0 500 "+sanitizeStatus(err.Error())+"\r\n\r\n"), nil)
 		return
 	}
 	defer sub.Unsubscribe()
 
 	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	defer close(done)
 	go func() { pw.CloseWithError(writeSnapshot(pw, st, si)) }()
 	defer pr.Close()
 
