@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/spf13/cobra"
 
 	"github.com/natsctl/natsctl/internal/client"
@@ -37,9 +39,10 @@ func newStreamBackupCmd(d *deps) *cobra.Command {
 }
 
 func newStreamRestoreCmd(d *deps) *cobra.Command {
-	return newStreamSub(d, "restore FILE", "Recreate a stream from a backup, keeping message sequences",
+	return newStreamSub(d, "restore FILE|DIR", "Recreate a stream from a backup (natsctl's, or a natscli backup directory), keeping message sequences",
 		`  natsctl stream restore orders.backup
-  natsctl stream restore orders.backup -s nats://other:4222`, cobra.ExactArgs(1), func(f *streamFlags) {
+  natsctl stream restore orders.backup -s nats://other:4222
+  natsctl stream restore ./natscli-backup-dir`, cobra.ExactArgs(1), func(f *streamFlags) {
 			f.cmd.RunE = func(cmd *cobra.Command, args []string) error {
 				f.o.File = args[0]
 				return runStreamRestore(cmd.Context(), f.o)
@@ -187,21 +190,13 @@ func createOutput(o *streamOptions) (io.Writer, func(ok bool) error, error) {
 }
 
 func runStreamRestore(ctx context.Context, o *streamOptions) error {
-	var in io.Reader = o.IO.In
-	if o.File != "-" {
-		f, err := os.Open(o.File)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	r, err := jsbackup.NewReader(in)
+	r, h, closeIn, err := openBackup(o)
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.File, err)
+		return err
 	}
+	defer closeIn()
 	return withConn(ctx, o, func(nc *client.Conn) error {
-		rs, err := newRestorer(ctx, nc, r.Header())
+		rs, err := newRestorer(ctx, nc, h)
 		if err != nil {
 			return err
 		}
@@ -223,6 +218,71 @@ func runStreamRestore(ctx context.Context, o *streamOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "restored %d messages into stream %s (last sequence %d)\n", rs.msgs, rs.name, rs.last)
 		return nil
 	})
+}
+
+// msgSource is what restore reads messages from: a natsctl backup file or
+// a nats-server 2.15 snapshot archive.
+type msgSource interface {
+	Next() (*jsbackup.Msg, error)
+}
+
+// openBackup opens o.File: a `natsctl stream backup` file ("-" is
+// standard input), or a directory written by natscli's `nats stream
+// backup` (backup.json with the config and state, and the snapshot
+// archive stream.arc.s2 that nats-server 2.15 and natsctl send).
+func openBackup(o *streamOptions) (msgSource, jsbackup.Header, func(), error) {
+	var h jsbackup.Header
+	if o.File == "-" {
+		r, err := jsbackup.NewReader(o.IO.In)
+		if err != nil {
+			return nil, h, nil, fmt.Errorf("standard input: %w", err)
+		}
+		return r, r.Header(), func() {}, nil
+	}
+	if fi, err := os.Stat(o.File); err == nil && fi.IsDir() {
+		return openNatsBackupDir(o.File)
+	}
+	f, err := os.Open(o.File)
+	if err != nil {
+		return nil, h, nil, err
+	}
+	r, err := jsbackup.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, h, nil, fmt.Errorf("%s: %w", o.File, err)
+	}
+	return r, r.Header(), func() { f.Close() }, nil
+}
+
+func openNatsBackupDir(dir string) (msgSource, jsbackup.Header, func(), error) {
+	var h jsbackup.Header
+	meta, err := os.ReadFile(filepath.Join(dir, "backup.json"))
+	if err != nil {
+		return nil, h, nil, fmt.Errorf("%s is not a natscli backup directory: %w", dir, err)
+	}
+	if err := json.Unmarshal(meta, &h); err != nil || len(h.Config) == 0 {
+		return nil, h, nil, fmt.Errorf("%s/backup.json: no stream config (%v)", dir, err)
+	}
+	var f *os.File
+	for _, name := range []string{"stream.arc.s2", "stream.tar.s2"} {
+		if f, err = os.Open(filepath.Join(dir, name)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, h, nil, fmt.Errorf("%s: no stream.arc.s2 or stream.tar.s2 in it", dir)
+	}
+	plain := bufio.NewReaderSize(s2.NewReader(f), 64<<10)
+	if magic, _ := plain.Peek(len(jsbackup.ArchiveMagic)); string(magic) != jsbackup.ArchiveMagic {
+		f.Close()
+		return nil, h, nil, fmt.Errorf("%s: the snapshot is not nats-server 2.15's archive format (older servers send their file-store blocks, which natsctl cannot read): back the stream up with `natsctl stream backup` instead", dir)
+	}
+	sr, err := jsbackup.NewSnapshotReader(plain)
+	if err != nil {
+		f.Close()
+		return nil, h, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return sr, h, func() { f.Close() }, nil
 }
 
 // restorer recreates a stream by publishing its messages again. To give

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -232,5 +235,80 @@ func TestStreamBackup_LiteralSubjectSealedMemory(t *testing.T) {
 				t.Fatalf("restored config: sealed %v storage %v", c.Sealed, c.Storage)
 			}
 		})
+	}
+}
+
+// natsSnapshotDir saves a stream the way natscli's `nats stream backup`
+// does: the SNAPSHOT reply's config and state in backup.json, the chunks
+// in stream.arc.s2.
+func natsSnapshotDir(t *testing.T, url, stream string) string {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := json.Marshal(map[string]any{"deliver_subject": inbox, "no_consumers": true})
+	resp, err := nc.Request("$JS.API.STREAM.SNAPSHOT."+stream, req, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Config json.RawMessage `json:"config"`
+		State  json.RawMessage `json:"state"`
+	}
+	if err := json.Unmarshal(resp.Data, &meta); err != nil || len(meta.Config) == 0 {
+		t.Fatalf("snapshot reply %s", resp.Data)
+	}
+	var data []byte
+	for {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Data) == 0 {
+			break
+		}
+		data = append(data, m.Data...)
+		if m.Reply != "" {
+			m.Respond(nil)
+		}
+	}
+	dir := t.TempDir()
+	mj, _ := json.Marshal(meta)
+	if err := os.WriteFile(filepath.Join(dir, "backup.json"), mj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stream.arc.s2"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// A natscli backup directory of a nats-server 2.15 stream restores through
+// `natsctl stream restore DIR` into natsctl, and one of a natsctl stream
+// into nats-server.
+func TestStreamRestore_NatscliBackupDirectory(t *testing.T) {
+	nsrv, ours, back := startNatsServer(t), startOurs(t), startNatsServer(t)
+	jsN, jsO, jsB := natsJSFor(t, nsrv), natsJSFor(t, ours), natsJSFor(t, back)
+	fillOrders(t, jsN)
+	dir := natsSnapshotDir(t, nsrv, "ORDERS")
+	if _, errOut, err := natsctlRun(t, "stream", "restore", dir, "-s", ours); err != nil {
+		t.Fatalf("restore: %v\n%s", err, errOut)
+	}
+	sameStream(t, "ORDERS", jsN, jsO)
+	dir = natsSnapshotDir(t, ours, "ORDERS")
+	if _, errOut, err := natsctlRun(t, "stream", "restore", dir, "-s", back); err != nil {
+		t.Fatalf("restore: %v\n%s", err, errOut)
+	}
+	sameStream(t, "ORDERS", jsO, jsB)
+	// A directory without backup.json is not mistaken for one.
+	if _, _, err := natsctlRun(t, "stream", "restore", t.TempDir(), "-s", ours); err == nil || !strings.Contains(err.Error(), "not a natscli backup directory") {
+		t.Fatalf("restore of an empty directory: %v", err)
 	}
 }

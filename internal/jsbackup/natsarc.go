@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // nats-server's portable snapshot archive ("NATSARC1", nats-server 2.15:
@@ -159,4 +160,53 @@ func (a *ArchiveReader) Next() (*Entry, error) {
 // IsEnd reports whether e is the end marker.
 func (e *Entry) IsEnd() bool {
 	return e.Name == "" && e.Timestamp == 0 && e.Sequence == 0 && len(e.Header) == 0 && len(e.Payload) == 0
+}
+
+// SnapshotReader reads the messages of a stream snapshot archive
+// (s2-compressed or already decompressed): state.json, then consumers
+// (skipped), then messages up to the end marker.
+type SnapshotReader struct {
+	ar    *ArchiveReader
+	state []byte
+	last  uint64
+	done  bool
+}
+
+// NewSnapshotReader reads the state entry of a decompressed archive.
+func NewSnapshotReader(plain *bufio.Reader) (*SnapshotReader, error) {
+	ar := NewArchiveReader(plain, MaxLine)
+	e, err := ar.Next()
+	if err != nil || e.Name != "state.json" {
+		return nil, fmt.Errorf("%w: expected state.json first", ErrBadArchive)
+	}
+	return &SnapshotReader{ar: ar, state: e.Payload}, nil
+}
+
+// State returns state.json (nats-server's stream state JSON).
+func (r *SnapshotReader) State() []byte { return r.state }
+
+// Next returns the next message, io.EOF after the end marker, or an error
+// (a snapshot without its end marker is truncated).
+func (r *SnapshotReader) Next() (*Msg, error) {
+	for !r.done {
+		e, err := r.ar.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, ErrTruncated
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case e.IsEnd():
+			r.done = true
+		case e.Sequence == 0:
+			continue // a consumer
+		case e.Sequence <= r.last || e.Name == "":
+			return nil, fmt.Errorf("%w: message %d after %d", ErrBadArchive, e.Sequence, r.last)
+		default:
+			r.last = e.Sequence
+			return &Msg{Seq: e.Sequence, Subject: e.Name, Header: e.Header, Data: e.Payload, Time: time.Unix(0, e.Timestamp).UTC()}, nil
+		}
+	}
+	return nil, io.EOF
 }

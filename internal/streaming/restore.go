@@ -210,35 +210,25 @@ func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) error {
 }
 
 // restoreArchive writes a nats-server archive (jsbackup/natsarc.go) into
-// w: state.json, consumers (skipped: not restored), messages, end marker.
+// w; consumers in it are not restored.
 func restoreArchive(plain *bufio.Reader, w *seqWriter) error {
-	ar := jsbackup.NewArchiveReader(plain, jsbackup.MaxLine)
-	e, err := ar.Next()
-	if err != nil || e.Name != "state.json" {
-		return fmt.Errorf("snapshot: expected state.json first (%v)", err)
+	sr, err := jsbackup.NewSnapshotReader(plain)
+	if err != nil {
+		return err
 	}
 	var state StreamState
-	if err := json.Unmarshal(e.Payload, &state); err != nil {
+	if err := json.Unmarshal(sr.State(), &state); err != nil {
 		return fmt.Errorf("snapshot: state.json: %w", err)
 	}
 	for {
-		e, err := ar.Next()
+		m, err := sr.Next()
 		if errors.Is(err, io.EOF) {
-			return errors.New("snapshot is truncated (no end marker)")
+			break
 		}
 		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
-		if e.IsEnd() {
-			break
-		}
-		if e.Sequence == 0 {
-			continue // a consumer: not restored
-		}
-		if w.started && e.Sequence <= w.last {
-			return fmt.Errorf("snapshot: message %d out of order", e.Sequence)
-		}
-		if err := w.put(e.Sequence, e.Name, e.Header, e.Payload, e.Timestamp); err != nil {
+		if err := w.put(m.Seq, m.Subject, m.Header, m.Data, m.Time.UnixNano()); err != nil {
 			return err
 		}
 	}
