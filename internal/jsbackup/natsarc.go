@@ -143,8 +143,11 @@ func (a *ArchiveReader) Next() (*Entry, error) {
 	if nameLen > maxArchiveName || hl > uint64(a.max) || pl > uint64(a.max) || hl+pl > uint64(a.max) {
 		return nil, fmt.Errorf("%w: entry of %d+%d bytes, name %d bytes", ErrBadArchive, hl, pl, nameLen)
 	}
-	buf := make([]byte, int(nameLen)+int(hl)+int(pl))
-	if _, err := io.ReadFull(a.r, buf); err != nil {
+	// Read as the bytes come (not one allocation of the declared size), so
+	// a damaged length cannot make us allocate what is not there.
+	total := int64(nameLen + hl + pl)
+	buf, err := io.ReadAll(io.LimitReader(a.r, total))
+	if err != nil || int64(len(buf)) != total {
 		return nil, fmt.Errorf("%w: entry cut short", ErrBadArchive)
 	}
 	e := &Entry{Name: string(buf[:nameLen]), Timestamp: ts, Sequence: seq}

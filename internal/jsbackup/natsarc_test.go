@@ -85,6 +85,7 @@ func FuzzArchiveReader(f *testing.F) {
 	f.Add(writeArchive(f, archiveSample()))
 	f.Add([]byte(ArchiveMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = snapshotMsgs(b) // must not panic or allocate without bound
 		es, err := readArchive(b)
 		if err != nil {
 			return
@@ -94,4 +95,49 @@ func FuzzArchiveReader(f *testing.F) {
 			t.Fatalf("re-read: %v, %d of %d", err, len(again), len(es))
 		}
 	})
+}
+
+func snapshotMsgs(b []byte) ([]*Msg, error) {
+	sr, err := NewSnapshotReader(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Msg
+	for {
+		m, err := sr.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, m)
+	}
+}
+
+func TestSnapshotReader(t *testing.T) {
+	es := []*Entry{
+		{Name: "state.json", Payload: []byte(`{"messages":2,"consumer_count":1}`)},
+		{Name: "consumers/C", Payload: []byte(`{}`)},
+		{Name: "a", Sequence: 3, Timestamp: 10, Payload: []byte("x")},
+		{Name: "b", Sequence: 5, Timestamp: 20, Header: []byte("NATS/1.0\r\n\r\n")},
+		{},
+	}
+	msgs, err := snapshotMsgs(writeArchive(t, es))
+	if err != nil || len(msgs) != 2 || msgs[0].Seq != 3 || msgs[1].Subject != "b" || msgs[1].Time.UnixNano() != 20 || string(msgs[0].Data) != "x" {
+		t.Fatalf("read %+v, %v", msgs, err)
+	}
+	// Without the end marker: truncated.
+	if _, err := snapshotMsgs(writeArchive(t, es[:4])); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("no end marker: %v", err)
+	}
+	// Sequences must increase.
+	bad := []*Entry{es[0], es[3], es[2], {}}
+	if _, err := snapshotMsgs(writeArchive(t, bad)); !errors.Is(err, ErrBadArchive) {
+		t.Fatalf("out of order: %v", err)
+	}
+	// state.json must come first.
+	if _, err := snapshotMsgs(writeArchive(t, es[2:])); !errors.Is(err, ErrBadArchive) {
+		t.Fatalf("no state: %v", err)
+	}
 }
