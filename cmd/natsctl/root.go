@@ -44,6 +44,8 @@ Every client command also works against a real nats-server.`,
 		newReplyCmd(d, runReply),
 		newContextCmd(d),
 		newTopCmd(d, runTop),
+		newGendocsCmd(d),
 	)
+	addDynamicCompletions(root, d)
 	return root
 }
