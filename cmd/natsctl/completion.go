@@ -142,7 +142,7 @@ func streamNameCompleter(d *deps) cobra.CompletionFunc {
 		defer cancel()
 		names, err := fetchStreamNames(ctx, d, cmd)
 		if err != nil {
-			cobra.CompDebugln("stream names: "+err.Error(), true)
+			cobra.CompDebugln("stream names: "+err.Error(), false)
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
