@@ -51,7 +51,7 @@ type conn struct {
 
 	// Guarded by mu.
 	mu       sync.Mutex
-	out      []byte
+	out      outbound
 	pending  int64 // bytes queued or being written
 	closed   bool
 	flush    bool // on close, the writer flushes out before closing nc
@@ -192,7 +192,7 @@ func (c *conn) protoFail(err error) {
 // writes it outside the lock.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
-	var spare []byte
+	var spare [][]byte
 	for {
 		select {
 		case <-c.kick:
@@ -212,15 +212,15 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// writeOut writes what is pending; false when the connection failed.
-func (c *conn) writeOut(spare *[]byte, closing bool) bool {
+// writeOut writes what is pending with one writev; false when the
+// connection failed. spare is the chunk list recycled between rounds.
+func (c *conn) writeOut(spare *[][]byte, closing bool) bool {
 	c.mu.Lock()
-	buf := c.out
-	c.out = (*spare)[:0]
-	*spare = nil
+	total := c.out.size
+	chunks := c.out.take(*spare)
 	c.mu.Unlock()
-	if len(buf) == 0 {
-		*spare = buf
+	if len(chunks) == 0 {
+		*spare = chunks
 		return true
 	}
 	deadline := c.srv.opts.WriteDeadline
@@ -228,23 +228,23 @@ func (c *conn) writeOut(spare *[]byte, closing bool) bool {
 		deadline = time.Second
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(deadline))
-	n, err := c.nc.Write(buf)
+	bufs := net.Buffers(chunks) // WriteTo consumes its own copy of the list
+	n, err := bufs.WriteTo(c.nc)
+	putChunks(chunks)
+	*spare = chunks[:0]
 	c.mu.Lock()
-	c.pending -= int64(len(buf))
+	c.pending -= int64(total)
 	if c.stallCh != nil && c.pending <= c.stallMark() {
 		close(c.stallCh)
 		c.stallCh = nil
 	}
 	c.mu.Unlock()
-	if cap(buf) <= maxKeptOut {
-		*spare = buf[:0]
-	}
 	if err != nil && !closing {
 		reason := closeWriteError
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			reason = closeSlowConsumerDeadline
 			c.srv.stats.slowConsumers.Add(1)
-			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", len(buf))
+			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", total)
 		}
 		c.closeConn(reason, false)
 		return false
@@ -263,25 +263,26 @@ func (c *conn) wake() {
 // enqueue queues b for this connection and wakes its writer; used outside the
 // read loop's batching (timers, errors, other goroutines).
 func (c *conn) enqueue(b []byte) {
-	c.mu.Lock()
-	if !c.closed {
-		c.out = append(c.out, b...)
-		c.pending += int64(len(b))
-	}
-	c.mu.Unlock()
+	c.queue(b)
 	c.wake()
 }
 
 // sendSelf queues b from this connection's own read loop; the writer is woken
 // once at the end of the read batch.
 func (c *conn) sendSelf(b []byte) {
+	c.queue(b)
+	c.pcd[c] = struct{}{}
+}
+
+// queue appends b to the outbound buffer unless the connection is closed.
+func (c *conn) queue(b []byte) {
+	c.traceOut(b)
 	c.mu.Lock()
 	if !c.closed {
-		c.out = append(c.out, b...)
+		c.out.write(b)
 		c.pending += int64(len(b))
 	}
 	c.mu.Unlock()
-	c.pcd[c] = struct{}{}
 }
 
 func (c *conn) isClosed() bool {
@@ -348,7 +349,7 @@ func (c *conn) pingTick() {
 	}
 	c.pingsOut++
 	c.pingSent = time.Now()
-	c.out = append(c.out, protoPing...)
+	c.out.write(protoPing)
 	c.pending += int64(len(protoPing))
 	c.pingTimer.Reset(c.srv.opts.PingInterval)
 	c.mu.Unlock()
@@ -449,9 +450,19 @@ func (c *conn) ok() error {
 	return nil
 }
 
-// trace logs a protocol operation when tracing is on.
+// trace logs an inbound protocol operation when tracing is on.
 func (c *conn) trace(op string, arg []byte) {
 	if c.srv.opts.Trace {
 		c.log.Debug("<<- "+op, "arg", string(arg))
+	}
+}
+
+// traceOut logs an outbound protocol line (without CRLF) when tracing is on.
+func (c *conn) traceOut(line []byte) {
+	if c.srv.opts.Trace && c.log != nil {
+		for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+			line = line[:len(line)-1]
+		}
+		c.log.Debug("->> " + string(line))
 	}
 }

@@ -95,6 +95,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		body, hdr = payload[hdr:], -1
 	}
 	c.scratch = appendMsgHeader(c.scratch[:0], pa.subject, sub.sid, pa.reply, hdr, len(body))
+	if c.srv.opts.Trace {
+		sc.traceOut(c.scratch)
+	}
 	size := int64(len(c.scratch) + len(body) + 2)
 
 	sc.mu.Lock()
@@ -109,9 +112,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		sc.closeConn(closeSlowConsumerPending, false)
 		return false
 	}
-	sc.out = append(sc.out, c.scratch...)
-	sc.out = append(sc.out, body...)
-	sc.out = append(sc.out, crlf...)
+	sc.out.write(c.scratch)
+	sc.out.write(body)
+	sc.out.write(crlf)
 	sc.pending += size
 	if sc.pending > sc.stallMark() && sc != c && c.stallWait == nil && c.done != nil {
 		if sc.stallCh == nil {

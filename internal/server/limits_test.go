@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -134,4 +137,37 @@ func TestLimit_ControlLineSplitAtEveryByte(t *testing.T) {
 		rc.expect("MSG some.subject 9 reply.to 5\r\nhello\r\nPONG\r\n")
 		rc.c.Close()
 	}
+}
+
+func TestTrace_LogsBothDirections(t *testing.T) {
+	var buf syncBuffer
+	s := servertest.Run(t, func(o *server.Options) {
+		o.Trace = true
+		o.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	rc := dialRaw(t, s)
+	rc.send(`CONNECT {"verbose":false}` + "\r\nSUB t 1\r\nPUB t 2\r\nhi\r\nPING\r\n")
+	rc.expect("MSG t 1 2\r\nhi\r\nPONG\r\n")
+	for _, want := range []string{`msg="<<- SUB"`, `msg="<<- PUB"`, `msg="->> MSG t 1 2"`, `msg="->> PONG"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("trace lacks %s:\n%s", want, buf.String())
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

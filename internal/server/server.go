@@ -173,8 +173,9 @@ func (s *Server) accept(nc net.Conn) {
 	s.wg.Add(2)
 	s.mu.Unlock()
 
-	c.out = infoLine(&info)
-	c.pending = int64(len(c.out))
+	il := infoLine(&info)
+	c.out.write(il)
+	c.pending = int64(len(il))
 	c.log.Debug("client connected")
 	c.startPings()
 	go c.writeLoop()
