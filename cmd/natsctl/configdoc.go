@@ -15,9 +15,6 @@ import (
 // header.
 const configDocSource = "cmd/natsctl/serveconfig.go (serveSpecs) and the flags of `natsctl serve`"
 
-// envName is the environment variable loadServeConfig reads for a spec.
-func envName(s optSpec) string { return "NATSCTL_" + strings.ToUpper(s.key) }
-
 func kindName(k optKind) string {
 	switch k {
 	case kindString:
@@ -30,6 +27,8 @@ func kindName(k optKind) string {
 		return "duration"
 	case kindBool:
 		return "boolean"
+	case kindRaw:
+		return "structured (JSON in the environment)"
 	}
 	return "value"
 }
@@ -70,7 +69,13 @@ func renderConfigDoc() []byte {
 Sizes take bytes or a unit: `+"`64KB`, `1MB`, `1GB`"+`. Durations take a Go duration
 (`+"`10s`, `2m`"+`) or a number of seconds. An option the server does not know is an
 error, so a typo never passes silently. In `+"`.conf`"+` files, `+"`listen: host:port`"+`
-sets host and port at once.
+sets host and port at once, and `+"`http: host:port`"+` the monitoring address.
+
+A dotted key is an option inside a block of the config file: `+"`tls.cert_file`"+`
+is `+"`tls { cert_file: ... }`"+`, `+"`authorization.user`"+` is
+`+"`authorization { user: ... }`"+`. nats-server's `+"`cluster { ... }`"+` and
+`+"`jetstream { ... }`"+` blocks are read into the `+"`cluster_*`"+` options and into
+`+"`jetstream`"+`, `+"`store_dir`"+`, `+"`max_memory_store`"+` and `+"`max_file_store`"+`.
 
 `, "`natsctl serve`")
 
@@ -85,14 +90,14 @@ sets host and port at once.
 			key += " (or `" + strings.Join(s.aliases, "`, `") + "`)"
 		}
 		flag := "(none)"
-		if f := fs.Lookup(s.flag); f != nil {
+		if f := fs.Lookup(s.flag); s.flag != "" && f != nil {
 			flag = flagText(f)
 		}
 		def := "(none)"
 		if s.def != "" {
 			def = "`" + s.def + "`"
 		}
-		w("| %s | %s | `%s` | %s | %s | %s |\n", key, flag, envName(s), kindName(s.kind), def, mdEscape(s.usage))
+		w("| %s | %s | `%s` | %s | %s | %s |\n", key, flag, envName(s.key), kindName(s.kind), def, mdEscape(s.usage))
 	}
 
 	w("\n## Command-line only\n\n")
@@ -111,10 +116,14 @@ sets host and port at once.
 	})
 
 	w("\n## Example\n\n")
-	w("A config file with every option at its default, in nats-server's format\n")
-	w("(`natsctl serve -c natsctl.conf`); options without a default are commented out:\n\n")
+	w("A config file with the top-level options at their defaults, in nats-server's\n")
+	w("format (`natsctl serve -c natsctl.conf`); options without a default are\n")
+	w("commented out, and block options are left to the table above:\n\n")
 	w("```\n")
 	for _, s := range serveSpecs {
+		if !exampleKey(s) {
+			continue
+		}
 		switch {
 		case s.def == "":
 			w("# %s: \"\"\n", s.key)
@@ -129,9 +138,23 @@ sets host and port at once.
 	w("```\n")
 	for _, s := range serveSpecs {
 		if s.def != "" {
-			w("%s=%s\n", envName(s), s.def)
+			w("%s=%s\n", envName(s.key), s.def)
 		}
 	}
 	w("```\n")
 	return b.Bytes()
+}
+
+// exampleKey reports whether s is a plain top-level option: not inside a
+// block, not a block's name, not structured.
+func exampleKey(s optSpec) bool {
+	if s.kind == kindRaw || strings.Contains(s.key, ".") {
+		return false
+	}
+	for _, b := range configBlocks {
+		if s.key == b {
+			return false
+		}
+	}
+	return true
 }

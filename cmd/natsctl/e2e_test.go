@@ -138,7 +138,7 @@ func TestE2EBadInput(t *testing.T) {
 		{"unreadable creds", []string{"pub", "--creds", creds, "a", "x"}, "unreadable.creds"},
 		{"unreachable server", []string{"pub", "-s", dead, "a", "x"}, "no server at nats://127.0.0.1:1: is `natsctl serve` running?"},
 		{"no responders", []string{"req", "nobody", "x"}, `no responders on "nobody"`},
-		{"request timeout", []string{"req", "--timeout", "100ms", "silent", "x"}, `no reply on "silent" within 100ms`},
+		{"request timeout", []string{"req", "--timeout", "1s", "silent", "x"}, `no reply on "silent" within 1s`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr strings.Builder

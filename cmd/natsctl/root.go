@@ -44,8 +44,11 @@ Every client command also works against a real nats-server.`,
 		newReplyCmd(d, runReply),
 		newContextCmd(d),
 		newTopCmd(d, runTop),
+		newStreamCmd(d),
+		newBenchCmd(d, runBench),
 		newGendocsCmd(d),
 	)
+	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	addDynamicCompletions(root, d)
 	return root
 }

@@ -25,6 +25,7 @@ type serveOptions struct {
 	configFile string
 	signal     string
 	getenv     func(string) string
+	profile    int // hidden: pprof HTTP port (serveprofile.go)
 	// ready, when set, is called with the started server (tests).
 	ready func(*server.Server)
 }
@@ -36,20 +37,67 @@ func newServeCmd(d *deps, runF func(context.Context, *serveOptions) error) *cobr
 		Short: "Run the NATS-compatible server",
 		Long: `Run the NATS-compatible server.
 
-With no flags it listens for clients on 127.0.0.1:4222 (loopback only). Options
-come from flags (nats-server's names), NATSCTL_<KEY> environment variables and
-a config file (--config: nats-server's .conf format, or YAML, TOML, JSON), in
-that order of precedence. Durations take Go durations (2m, 10s) or seconds;
+With no flags it listens for clients on 127.0.0.1:4222 and serves monitoring
+(nats-server's /varz, /connz, /subsz, /healthz, ..., Prometheus /metrics and
+natsctl's /subjz) on 127.0.0.1:8222, loopback only; -m 0 turns monitoring
+off. Options come from flags (nats-server's names), NATSCTL_<KEY> environment
+variables and a config file (--config: nats-server's .conf format, or YAML,
+TOML, JSON), in that order of precedence. Durations take Go durations (2m, 10s) or seconds;
 sizes take bytes or KB/MB/GB.
 
 Signals: SIGINT/SIGTERM shut down gracefully, SIGUSR2 enters lame duck mode.
---signal sends one to a running server found through its pid file (-P).`,
+--signal sends one to a running server found through its pid file (-P).
+
+Security (docs/security.md has the details):
+  Listening beyond loopback (-a 0.0.0.0) with no authentication starts with a
+  loud warning; --require_auth refuses to start instead.
+  --auth TOKEN          every client sends this token (nats.Token, --token)
+  --user U --pass P     one user and password; P may be a bcrypt hash ($2a$...)
+  authorization { users = [...] } in the config file: many users, each with a
+                        password (plain or bcrypt) or an nkey (U...: the client
+                        signs a nonce from INFO with its seed, which never
+                        crosses the wire; make keys with natsctl nkey gen user),
+                        and permissions (publish/subscribe allow/deny with
+                        wildcards, allow_responses, "subject queue" entries)
+  --tls --tlscert F --tlskey K   TLS; INFO is sent in plain text with
+                        tls_required, then the client starts TLS
+  --tlsverify --tlscacert CA     mutual TLS: client certificates are required
+  tls { verify_and_map: true }   the certificate's subject names the user
+  tls { handshake_first: true }  TLS before INFO (nats.TLSHandshakeFirst())
+  --https_port 8443     monitoring over HTTPS with the same certificate
+  Failed authentication gets -ERR 'Authorization Violation' and is closed; a
+  client that does not authenticate within authorization.timeout (2s) gets
+  -ERR 'Authentication Timeout'. Permission violations get
+  -ERR 'Permissions Violation for Publish to "subj"' and stay connected.`,
 		Example: `  natsctl serve
   natsctl serve -p -1 -D
+  natsctl serve -m 0                 # no monitoring port
+  natsctl serve -a 0.0.0.0 -m 8223   # all interfaces, monitoring on 8223
   natsctl serve -c nats-server.conf
   NATSCTL_MAX_PAYLOAD=4MB natsctl serve
   natsctl serve -P /tmp/natsctl.pid &
-  natsctl serve -P /tmp/natsctl.pid --signal ldm`,
+  natsctl serve -P /tmp/natsctl.pid --signal ldm
+
+  # token, one user, TLS, mutual TLS
+  natsctl serve -a 0.0.0.0 --auth s3cr3t
+  natsctl serve --user app --pass "$(natsctl passwd hunter2)"   # a bcrypt hash; or a plain password
+  natsctl serve --tls --tlscert server.pem --tlskey server-key.pem
+  natsctl serve --tlsverify --tlscert server.pem --tlskey server-key.pem --tlscacert ca.pem
+
+  # users, nkeys and permissions in a config file (nats-server's format)
+  cat > auth.conf <<'EOF'
+  authorization {
+    timeout: 2
+    users = [
+      {user: alice, password: "$2a$11$...", permissions: {
+        publish: {allow: ["orders.>"], deny: ["orders.secret"]}
+        subscribe: ["_INBOX.>", "jobs.* workers"]}}
+      {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4,
+       permissions: {subscribe: "svc.>", allow_responses: true}}
+    ]
+  }
+  EOF
+  natsctl serve -c auth.conf --require_auth -a 0.0.0.0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			so.flags = cmd.Flags()
@@ -60,6 +108,8 @@ Signals: SIGINT/SIGTERM shut down gracefully, SIGUSR2 enters lame duck mode.
 	f.SortFlags = false
 	f.StringVarP(&so.configFile, "config", "c", "", "config file (nats-server .conf, YAML, TOML or JSON)")
 	addServeFlags(f)
+	f.IntVar(&so.profile, "profile", 0, "serve pprof on 127.0.0.1:PORT (for benchmarks)")
+	_ = f.MarkHidden("profile")
 	f.StringVar(&so.signal, "signal", "", "send a signal to a running server and exit: stop, quit, term, reload, reopen or ldm, optionally =PID or =PIDFILE")
 	return cmd
 }
@@ -85,6 +135,13 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	v, _, _ := buildVersion()
 	server.Version = v
 
+	eng, err := newStreamingEngine(cfg)
+	if err != nil {
+		return err
+	}
+	if eng != nil {
+		cfg.Engine = eng
+	}
 	s, err := server.New(cfg.Options)
 	if err != nil {
 		return err
@@ -97,7 +154,16 @@ func runServe(ctx context.Context, so *serveOptions) error {
 		defer os.Remove(cfg.PidFile)
 	}
 	if err := s.Start(); err != nil {
+		s.Shutdown(context.Background())
 		return err
+	}
+	if so.profile > 0 {
+		stop, err := startProfiler(so.profile, cfg.Logger)
+		if err != nil {
+			s.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	if so.ready != nil {
 		so.ready(s)

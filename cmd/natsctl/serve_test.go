@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,9 @@ func TestServeConfig_Defaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := server.DefaultOptions()
+	if cfg.HTTPPort != 8222 || cfg.HTTPHost != "" {
+		t.Fatalf("monitoring default: http_port %d http_host %q, want 8222 and the client host", cfg.HTTPPort, cfg.HTTPHost)
+	}
 	if cfg.Host != "127.0.0.1" || cfg.Port != 4222 || cfg.MaxPayload != d.MaxPayload || cfg.MaxControlLine != d.MaxControlLine ||
 		cfg.MaxPending != d.MaxPending || cfg.WriteDeadline != d.WriteDeadline || cfg.PingInterval != d.PingInterval ||
 		cfg.PingMax != d.PingMax || cfg.MaxConnections != d.MaxConnections {
@@ -101,7 +105,9 @@ func TestServeConfig_Errors(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{[]string{"-c", writeFile(t, "s.conf", "port: 4222\ncluster { port: 6222 }\n")}, nil, []string{`"cluster"`, "not supported"}},
+		{[]string{"-c", writeFile(t, "s.conf", "port: 4222\ngateway { port: 7222 }\n")}, nil, []string{`"gateway"`, "not supported"}},
+		{[]string{"-c", writeFile(t, "s.conf", "cluster { port: 6222, pool_size: 3 }\n")}, nil, []string{`"pool_size"`, "not supported"}},
+		{[]string{"--routes", "nats://127.0.0.1:6222"}, nil, []string{"--cluster"}},
 		{[]string{"-c", writeFile(t, "s.yaml", "bogus_key: 1\n")}, nil, []string{`"bogus_key"`}},
 		{[]string{"-p", "70000"}, nil, []string{"port", "70000", "-1 to 65535"}},
 		{[]string{"--max_payload", "lots"}, nil, []string{"max_payload", "not a size"}},
@@ -132,7 +138,7 @@ func TestServe_InProcess(t *testing.T) {
 		so.ready = func(s *server.Server) { started <- s }
 		return runServe(ctx, so)
 	})
-	cmd.SetArgs([]string{"-p", "-1"})
+	cmd.SetArgs([]string{"-p", "-1", "-m", "-1"})
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 	var s *server.Server
 	select {
@@ -147,11 +153,50 @@ func TestServe_InProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.Close()
+	resp, err := http.Get(s.MonitorURL() + "/healthz")
+	if err != nil {
+		t.Fatalf("monitoring: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %s", resp.Status)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve returned %v", err)
 	}
-	_ = errOut
+	if want := "listening for monitoring\" addr=" + s.MonitorAddr().String(); !strings.Contains(errOut.String(), want) {
+		t.Fatalf("log lacks %q:\n%s", want, errOut)
+	}
+}
+
+func TestServeConfig_Monitoring(t *testing.T) {
+	cases := []struct {
+		args     []string
+		env      map[string]string
+		host     string
+		port     int
+		describe string
+	}{
+		{[]string{"-m", "0"}, nil, "", 0, "off"},
+		{[]string{"--http_port", "-1"}, nil, "", -1, "random"},
+		{[]string{"-m", "9000", "--http_host", "0.0.0.0"}, nil, "0.0.0.0", 9000, "flags"},
+		{nil, map[string]string{"NATSCTL_HTTP_PORT": "7777"}, "", 7777, "environment"},
+		{[]string{"-c", writeFile(t, "m.conf", "http: 127.0.0.3:9999\n")}, nil, "127.0.0.3", 9999, "conf http: host:port"},
+		{[]string{"-c", writeFile(t, "m.yaml", "http_port: 8333\n")}, nil, "", 8333, "yaml"},
+	}
+	for _, tc := range cases {
+		cfg, err := parseServe(t, tc.env, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.describe, err)
+		}
+		if cfg.HTTPHost != tc.host || cfg.HTTPPort != tc.port {
+			t.Errorf("%s: http_host %q http_port %d, want %q %d", tc.describe, cfg.HTTPHost, cfg.HTTPPort, tc.host, tc.port)
+		}
+	}
+	if _, err := parseServe(t, nil, "-m", "-2"); err == nil || !strings.Contains(err.Error(), "http_port") {
+		t.Fatalf("-m -2: %v", err)
+	}
 }
 
 // ---- end to end with the built binary ----
@@ -199,7 +244,7 @@ var addrRE = regexp.MustCompile(`listening for client connections"? addr=(\S+)`)
 // startServe runs `natsctl serve -p -1 args...` and waits for its address.
 func startServe(t *testing.T, args ...string) *serveProc {
 	t.Helper()
-	cmd := exec.Command(natsctlBin(t), append([]string{"serve", "-p", "-1"}, args...)...)
+	cmd := exec.Command(natsctlBin(t), append([]string{"serve", "-p", "-1", "-m", "-1"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

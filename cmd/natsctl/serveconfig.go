@@ -22,6 +22,15 @@ type serveConfig struct {
 	Debug   bool
 	LogFile string
 	PidFile string
+	TLSFlag bool          // --tls: TLS must be on (a certificate is required)
+	cluster clusterConfig // raw cluster values, applied by finishCluster
+
+	// Streaming (servejs.go).
+	JetStream    bool
+	StoreDir     string
+	MaxMemStore  int64
+	MaxFileStore int64
+	SyncInterval string
 }
 
 type optKind int
@@ -32,6 +41,7 @@ const (
 	kindSize     // bytes: an integer or "64KB", "1MB", "1GB"
 	kindDuration // a Go duration ("2m") or a bare integer of seconds
 	kindBool
+	kindRaw // structured config only (or JSON in the environment): decode does the work
 )
 
 // optSpec describes one server option: its config key (nats-server's name,
@@ -47,6 +57,7 @@ type optSpec struct {
 	max     int64
 	usage   string
 	set     func(c *serveConfig, v any)
+	decode  func(raw any) (any, error) // kindRaw
 }
 
 // serveSpecs is the single list of server options: flags, config keys,
@@ -56,6 +67,10 @@ var serveSpecs = []optSpec{
 		usage: "address to listen on for clients", set: func(c *serveConfig, v any) { c.Host = v.(string) }},
 	{key: "port", flag: "port", short: "p", kind: kindInt, def: "4222", min: -1, max: 65535,
 		usage: "port for clients (-1 or 0: a random free port)", set: func(c *serveConfig, v any) { c.Port = int(v.(int64)) }},
+	{key: "http_port", aliases: []string{"monitor_port"}, flag: "http_port", short: "m", kind: kindInt, def: "8222", min: -1, max: 65535,
+		usage: "port for monitoring over HTTP (/varz, /connz, /metrics, ...; 0: off, -1: a random free port)", set: func(c *serveConfig, v any) { c.HTTPPort = int(v.(int64)) }},
+	{key: "http_host", flag: "http_host", kind: kindString,
+		usage: "address for monitoring (default: the client address)", set: func(c *serveConfig, v any) { c.HTTPHost = v.(string) }},
 	{key: "server_name", aliases: []string{"name"}, flag: "name", short: "n", kind: kindString,
 		usage: "server name (default: the server ID)", set: func(c *serveConfig, v any) { c.ServerName = v.(string) }},
 	{key: "max_payload", flag: "max_payload", kind: kindSize, def: "1MB", min: 1, max: 64 << 20,
@@ -86,12 +101,95 @@ var serveSpecs = []optSpec{
 		usage: "log to this file instead of stderr", set: func(c *serveConfig, v any) { c.LogFile = v.(string) }},
 	{key: "pid_file", flag: "pid", short: "P", kind: kindString,
 		usage: "write the process ID to this file (used by --signal)", set: func(c *serveConfig, v any) { c.PidFile = v.(string) }},
+
+	// Security (serveauth.go; docs/security.md). Keys with a dot live in a
+	// block of the config file: authorization { user: a, password: b }.
+	{key: "authorization.user", aliases: []string{"authorization.username"}, flag: "user", kind: kindString,
+		usage: "user required for connections (with --pass)", set: func(c *serveConfig, v any) { c.Auth.Username = v.(string) }},
+	{key: "authorization.password", aliases: []string{"authorization.pass"}, flag: "pass", kind: kindString,
+		usage: "password required for connections (plain or bcrypt: natsctl hashes are $2a$...)", set: func(c *serveConfig, v any) { c.Auth.Password = v.(string) }},
+	{key: "authorization.token", flag: "auth", kind: kindString,
+		usage: "token required for connections (plain or bcrypt)", set: func(c *serveConfig, v any) { c.Auth.Token = v.(string) }},
+	{key: "authorization.timeout", flag: "auth_timeout", kind: kindDuration, def: "0", min: 0, max: math.MaxInt64,
+		usage: "time a client has to authenticate (default 2s, or the TLS timeout plus 1s)", set: func(c *serveConfig, v any) { c.AuthTimeout = time.Duration(v.(int64)) }},
+	{key: "authorization.users", kind: kindRaw, decode: decodeUsers,
+		usage: "users with passwords, nkeys and permissions (config file only)", set: func(c *serveConfig, v any) { c.Auth.Users = v.([]server.User) }},
+	{key: "authorization.default_permissions", aliases: []string{"authorization.default_perms"}, kind: kindRaw, decode: decodePermissionsOpt,
+		usage: "permissions of users that have none (config file only)", set: func(c *serveConfig, v any) { c.Auth.DefaultPermissions = v.(*server.Permissions) }},
+	{key: "require_auth", flag: "require_auth", kind: kindBool, def: "false",
+		usage: "refuse to start on a non-loopback address without authentication", set: func(c *serveConfig, v any) { c.RequireAuth = v.(bool) }},
+	{key: "https_port", flag: "https_port", kind: kindInt, def: "0", min: -1, max: 65535,
+		usage: "serve monitoring over HTTPS on this port with the TLS certificate, instead of http_port", set: func(c *serveConfig, v any) { c.HTTPSPort = int(v.(int64)) }},
+	{key: "tls", flag: "tls", kind: kindBool, def: "false",
+		usage: "enable TLS (needs --tlscert and --tlskey)", set: func(c *serveConfig, v any) { c.TLSFlag = v.(bool) }},
+	{key: "tls.cert_file", flag: "tlscert", kind: kindString,
+		usage: "server certificate (PEM)", set: func(c *serveConfig, v any) { c.TLS.CertFile = v.(string) }},
+	{key: "tls.key_file", flag: "tlskey", kind: kindString,
+		usage: "server certificate's private key (PEM)", set: func(c *serveConfig, v any) { c.TLS.KeyFile = v.(string) }},
+	{key: "tls.ca_file", flag: "tlscacert", kind: kindString,
+		usage: "CA certificates that sign client certificates (PEM)", set: func(c *serveConfig, v any) { c.TLS.CAFile = v.(string) }},
+	{key: "tls.verify", flag: "tlsverify", kind: kindBool, def: "false",
+		usage: "require client certificates signed by --tlscacert (mutual TLS)", set: func(c *serveConfig, v any) { c.TLS.Verify = v.(bool) }},
+	{key: "tls.verify_and_map", kind: kindBool, def: "false",
+		usage: "require client certificates and use their subject/e-mail/DNS name as the user (config file only)", set: func(c *serveConfig, v any) { c.TLS.VerifyAndMap = v.(bool) }},
+	{key: "tls.min_version", kind: kindString,
+		usage: "lowest TLS version accepted: 1.2 (default) or 1.3", set: func(c *serveConfig, v any) { c.TLS.MinVersion = v.(string) }},
+	{key: "tls.handshake_first", aliases: []string{"tls.first"}, kind: kindBool, def: "false",
+		usage: "start TLS before INFO (clients use nats.TLSHandshakeFirst())", set: func(c *serveConfig, v any) { c.TLS.HandshakeFirst = v.(bool) }},
+	{key: "tls.timeout", kind: kindDuration, def: "0", min: 0, max: math.MaxInt64,
+		usage: "TLS handshake timeout (default 2s)", set: func(c *serveConfig, v any) { c.TLS.Timeout = time.Duration(v.(int64)) }},
+	{key: "client_advertise", flag: "client_advertise", kind: kindString,
+		usage: "host[:port] advertised to clients in connect_urls instead of the bound address", set: func(c *serveConfig, v any) { c.ClientAdvertise = v.(string) }},
+	// Clustering: the keys of nats-server's cluster { ... } block, flattened
+	// by flattenClusterBlock (cluster.name -> cluster_name, ...).
+	{key: "cluster_name", flag: "cluster_name", kind: kindString,
+		usage: "cluster name; every server of a cluster needs the same one", set: func(c *serveConfig, v any) { c.Cluster.Name = v.(string) }},
+	{key: "cluster", flag: "cluster", kind: kindString,
+		usage: "route listener URL, nats://host:port (port -1: a random port); enables clustering", set: func(c *serveConfig, v any) { c.cluster.listen = v.(string) }},
+	{key: "routes", flag: "routes", kind: kindString,
+		usage: "comma-separated seed routes, nats://[user:pass@]host:port", set: func(c *serveConfig, v any) { c.cluster.routes = v.(string) }},
+	{key: "cluster_advertise", flag: "cluster_advertise", kind: kindString,
+		usage: "host[:port] advertised to other servers for routes", set: func(c *serveConfig, v any) { c.Cluster.Advertise = v.(string) }},
+	{key: "no_advertise", flag: "no_advertise", kind: kindBool, def: "false",
+		usage: "do not advertise this server's and the cluster's client URLs to clients", set: func(c *serveConfig, v any) { c.Cluster.NoAdvertise = v.(bool) }},
+	{key: "cluster_user", flag: "cluster_user", kind: kindString,
+		usage: "user required of routes (and sent to seeds without credentials)", set: func(c *serveConfig, v any) { c.Cluster.Username = v.(string) }},
+	{key: "cluster_password", flag: "cluster_password", kind: kindString,
+		usage: "password required of routes", set: func(c *serveConfig, v any) { c.Cluster.Password = v.(string) }},
+	{key: "cluster_auth_timeout", flag: "cluster_auth_timeout", kind: kindDuration, def: "2s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "time a route has to authenticate", set: func(c *serveConfig, v any) { c.Cluster.AuthTimeout = time.Duration(v.(int64)) }},
+	{key: "cluster_ping_interval", flag: "cluster_ping_interval", kind: kindDuration, def: "30s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "interval between PINGs on routes (a dead peer is dropped after ping_max)", set: func(c *serveConfig, v any) { c.Cluster.PingInterval = time.Duration(v.(int64)) }},
+	{key: "cluster_max_routes", flag: "cluster_max_routes", kind: kindInt, def: "256", min: 1, max: 1 << 16,
+		usage: "most route connections at once", set: func(c *serveConfig, v any) { c.Cluster.MaxRoutes = int(v.(int64)) }},
+	{key: "cluster_connect_backoff_max", flag: "cluster_connect_backoff_max", kind: kindDuration, def: "5s", min: int64(time.Millisecond), max: math.MaxInt64,
+		usage: "longest wait between attempts to reach a route peer", set: func(c *serveConfig, v any) { c.Cluster.ConnectMax = time.Duration(v.(int64)) }},
+	{key: "cluster_tls_cert", flag: "cluster_tls_cert", kind: kindString,
+		usage: "route TLS certificate file (enables TLS on routes)", set: func(c *serveConfig, v any) { c.cluster.tlsCert = v.(string) }},
+	{key: "cluster_tls_key", flag: "cluster_tls_key", kind: kindString,
+		usage: "route TLS key file", set: func(c *serveConfig, v any) { c.cluster.tlsKey = v.(string) }},
+	{key: "cluster_tls_ca", flag: "cluster_tls_ca", kind: kindString,
+		usage: "CA file to verify route peers (both directions)", set: func(c *serveConfig, v any) { c.cluster.tlsCA = v.(string) }},
+	{key: "jetstream", flag: "jetstream", short: "j", kind: kindBool, def: "true",
+		usage: "enable persistent streams (JetStream API); --jetstream=false turns them off", set: func(c *serveConfig, v any) { c.JetStream = v.(bool) }},
+	{key: "store_dir", aliases: []string{"storedir"}, flag: "store_dir", kind: kindString,
+		usage: "directory for streams (default: one per client port under the user's data directory)", set: func(c *serveConfig, v any) { c.StoreDir = v.(string) }},
+	{key: "max_memory_store", aliases: []string{"max_mem_store", "max_mem"}, flag: "max_memory_store", kind: kindSize, min: -1, max: math.MaxInt64,
+		usage: "most bytes held by memory streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxMemStore = v.(int64) }},
+	{key: "max_file_store", aliases: []string{"max_file"}, flag: "max_file_store", kind: kindSize, min: -1, max: math.MaxInt64,
+		usage: "most bytes held by file streams (default: unlimited)", set: func(c *serveConfig, v any) { c.MaxFileStore = v.(int64) }},
+	{key: "sync_interval", flag: "sync_interval", kind: kindString, def: "always",
+		usage: "\"always\": fsync before each publish ack (group commit, survives power loss); a duration such as 2m: fsync in the background like nats-server (a power cut loses up to that much)",
+		set:   func(c *serveConfig, v any) { c.SyncInterval = v.(string) }},
 }
 
 // addServeFlags registers one flag per spec. Values are kept as strings and
 // parsed with the config values, so every source gets the same checks.
 func addServeFlags(f *pflag.FlagSet) {
 	for _, s := range serveSpecs {
+		if s.flag == "" {
+			continue // config file and environment only
+		}
 		if s.kind == kindBool {
 			f.BoolP(s.flag, s.short, s.def == "true", s.usage)
 			continue
@@ -126,6 +224,12 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 		if fileVals, err = readConfigFile(file); err != nil {
 			return nil, err
 		}
+		if fileVals, err = flattenJetStreamBlock(fileVals, file); err != nil {
+			return nil, err
+		}
+		if err := flattenBlocks(fileVals); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
 	}
 	known := map[string]*optSpec{}
 	for i := range serveSpecs {
@@ -149,8 +253,8 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 				raw, src = v, "config "+file
 			}
 		}
-		if e := getenv("NATSCTL_" + strings.ToUpper(s.key)); e != "" {
-			raw, src = e, "environment NATSCTL_"+strings.ToUpper(s.key)
+		if e := getenv(envName(s.key)); e != "" {
+			raw, src = e, "environment "+envName(s.key)
 		}
 		if fl := f.Lookup(s.flag); fl != nil && fl.Changed {
 			raw, src = fl.Value.String(), "flag --"+s.flag
@@ -164,7 +268,10 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 		}
 		s.set(c, v)
 	}
-	return c, nil
+	if err := finishSecurity(c); err != nil {
+		return nil, err
+	}
+	return c, c.finishCluster()
 }
 
 // readConfigFile reads nats-server's .conf format, or YAML/TOML/JSON through
@@ -188,14 +295,26 @@ func readConfigFile(file string) (map[string]any, error) {
 			}
 			m["port"] = port
 		}
-		return m, nil
+		// "http: host:port" likewise sets the monitoring address.
+		if h, ok := m["http"].(string); ok {
+			delete(m, "http")
+			host, port, ok := strings.Cut(h, ":")
+			if !ok {
+				return nil, fmt.Errorf("config %s: http %q: want host:port", file, h)
+			}
+			if host != "" {
+				m["http_host"] = host
+			}
+			m["http_port"] = port
+		}
+		return flattenClusterBlock(file, m)
 	}
 	v := viper.New()
 	v.SetConfigFile(file)
 	if err := v.ReadInConfig(); err != nil {
 		return nil, fmt.Errorf("read config %s: %w", file, err)
 	}
-	return v.AllSettings(), nil
+	return flattenClusterBlock(file, v.AllSettings())
 }
 
 // parse converts a flag, environment or config value to the spec's type and
@@ -208,6 +327,8 @@ func (s *optSpec) parse(raw any) (any, error) {
 			return nil, fmt.Errorf("%v is not a string", raw)
 		}
 		return str, nil
+	case kindRaw:
+		return s.decode(raw)
 	case kindBool:
 		switch v := raw.(type) {
 		case bool:
@@ -306,6 +427,9 @@ func toDuration(raw any) (int64, error) {
 		if d, err := time.ParseDuration(s); err == nil {
 			return int64(d), nil
 		}
+	}
+	if f, ok := raw.(float64); ok { // nats-server takes fractional seconds: timeout: 0.5
+		return int64(f * float64(time.Second)), nil
 	}
 	n, err := toInt(raw)
 	if err != nil {

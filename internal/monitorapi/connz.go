@@ -71,6 +71,9 @@ type SlowConsumerSub struct {
 	Sid          string `json:"sid"`
 	PendingBytes int64  `json:"pending_bytes"` // bytes of this subscription's messages not yet written
 	PendingMsgs  int64  `json:"pending_msgs"`
+	// MsgSubject is the published subject that held most of those bytes
+	// (for a wildcard subscription, which of its subjects backed up).
+	MsgSubject string `json:"msg_subject,omitempty"`
 }
 
 // Close reasons written in ConnInfo.Reason that readers match on; the

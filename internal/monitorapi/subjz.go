@@ -11,11 +11,15 @@ import "time"
 // parameters: limit (default 100), sort=msgs|bytes (descending, default
 // msgs).
 type Subjz struct {
-	ID       string         `json:"server_id"`
-	Now      time.Time      `json:"now"`
-	Total    int            `json:"total"` // distinct subjects tracked
-	Limit    int            `json:"limit"`
-	Sort     string         `json:"sort"` // SubjzByMsgs or SubjzByBytes
+	ID    string    `json:"server_id"`
+	Now   time.Time `json:"now"`
+	Total int       `json:"total"` // distinct subjects tracked
+	Limit int       `json:"limit"`
+	Sort  string    `json:"sort"` // SubjzByMsgs or SubjzByBytes
+	// Sampling says how counts were made: on average one published message
+	// in Sampling is looked at and stands for the Sampling messages around
+	// it, so counts are estimates (exact when 1; 0 when counting is off).
+	Sampling int            `json:"sampling,omitempty"`
 	Subjects []SubjectStats `json:"subjects"`
 }
 

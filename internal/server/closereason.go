@@ -19,6 +19,7 @@ const (
 	closeAuthViolation
 	closeServerShutdown
 	closeLameDuck
+	closeTLSHandshake
 )
 
 // String uses nats-server's ClosedState texts where it has one.
@@ -52,6 +53,8 @@ func (r closeReason) String() string {
 		return "Server Shutdown"
 	case closeLameDuck:
 		return "Lame Duck Mode"
+	case closeTLSHandshake:
+		return "TLS Handshake Failure"
 	}
-	return ""
+	return routeCloseReasonString(r)
 }

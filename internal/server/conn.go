@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -46,6 +47,11 @@ type conn struct {
 	inMsgs, inBytes   int64
 	outMsgs, outBytes int64         // delivered by this connection's publishes
 	stallWait         chan struct{} // a subscriber this batch filled up; closed when it drains
+	rts               []routeTarget // routes the message being delivered goes to (route_msg.go)
+
+	// route is set for a route connection (a conn of kind route); nil for
+	// clients. Route state and handling live in route*.go.
+	route *route
 
 	headers atomic.Bool // deliver HMSG to this connection
 
@@ -65,11 +71,19 @@ type conn struct {
 	version  string
 	stop     time.Time
 	sent     struct{ msgs, bytes int64 } // delivered to this connection
+	// asyncInfo: the client's CONNECT announced protocol >= 1, so it takes
+	// INFO updates (cluster connect_urls) at any time.
+	asyncInfo bool
+
+	sec connSecurity // identity, permissions, TLS (auth.go)
 
 	stallCh   chan struct{} // closed (under mu) when pending falls below the stall mark
 	kick      chan struct{} // capacity 1: wakes the writer
 	done      chan struct{} // closed when the connection closes
 	pingTimer *time.Timer
+
+	subj subjSampler // top-subjects sample (subjz.go)
+	held heldOut     // guarded by mu; a slow consumer's unsent data (slowconsumer.go)
 
 	stats struct { // read without locks by monitoring
 		inMsgs, inBytes atomic.Int64
@@ -101,6 +115,9 @@ func newConn(s *Server, nc net.Conn, cid uint64) *conn {
 // readLoop reads, parses and delivers until the connection ends.
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
+	if !c.tlsHandshake() {
+		return
+	}
 	buf := make([]byte, minReadBuf)
 	short := 0
 	for {
@@ -192,7 +209,7 @@ func (c *conn) protoFail(err error) {
 // writes it outside the lock.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
-	var spare [][]byte
+	var w writerState
 	for {
 		select {
 		case <-c.kick:
@@ -201,26 +218,35 @@ func (c *conn) writeLoop() {
 			flush := c.flush
 			c.mu.Unlock()
 			if flush {
-				c.writeOut(&spare, true)
+				c.writeOut(&w, true)
 			}
 			c.nc.Close()
 			return
 		}
-		if !c.writeOut(&spare, false) {
+		if !c.writeOut(&w, false) {
 			return
 		}
 	}
 }
 
+// writerState is owned by the write goroutine: the chunk list recycled
+// between rounds, and the iovec list that writev consumes (net.Buffers
+// clears the entries it has written, so it must not be the chunk list).
+type writerState struct {
+	spare [][]byte
+	iov   net.Buffers
+}
+
 // writeOut writes what is pending with one writev; false when the
-// connection failed. spare is the chunk list recycled between rounds.
-func (c *conn) writeOut(spare *[][]byte, closing bool) bool {
+// connection failed.
+func (c *conn) writeOut(w *writerState, closing bool) bool {
 	c.mu.Lock()
 	total := c.out.size
-	chunks := c.out.take(*spare)
+	chunks := c.out.take(w.spare)
+	c.held.writing = chunks // for slow-consumer attribution
 	c.mu.Unlock()
 	if len(chunks) == 0 {
-		*spare = chunks
+		w.spare = chunks
 		return true
 	}
 	deadline := c.srv.opts.WriteDeadline
@@ -228,20 +254,37 @@ func (c *conn) writeOut(spare *[][]byte, closing bool) bool {
 		deadline = time.Second
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(deadline))
-	bufs := net.Buffers(chunks) // WriteTo consumes its own copy of the list
-	n, err := bufs.WriteTo(c.nc)
-	putChunks(chunks)
-	*spare = chunks[:0]
+	w.iov = append(w.iov[:0], chunks...)
+	iov := w.iov
+	n, err := iov.WriteTo(c.nc)
+	var ne net.Error
+	timeout := err != nil && !closing && errors.As(err, &ne) && ne.Timeout()
+
 	c.mu.Lock()
 	c.pending -= int64(total)
+	// closeConn may have taken the chunks for attribution meanwhile; a timed
+	// out write keeps them for it. Either way they are not recycled.
+	keep := c.held.writing == nil || timeout
+	if timeout && c.held.writing != nil {
+		c.held.skip = int(n)
+	} else {
+		c.held.writing = nil
+	}
 	if c.stallCh != nil && c.pending <= c.stallMark() {
 		close(c.stallCh)
 		c.stallCh = nil
 	}
 	c.mu.Unlock()
+	clear(w.iov)
+	if keep {
+		w.spare = nil
+	} else {
+		putChunks(chunks)
+		w.spare = chunks[:0]
+	}
 	if err != nil && !closing {
 		reason := closeWriteError
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if timeout {
 			reason = closeSlowConsumerDeadline
 			c.srv.stats.slowConsumers.Add(1)
 			c.log.Info("slow consumer: write deadline exceeded", "written", n, "pending", total)
@@ -311,6 +354,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		close(c.stallCh)
 		c.stallCh = nil
 	}
+	held := c.takeHeldLocked(reason)
 	c.mu.Unlock()
 
 	close(c.done)
@@ -323,6 +367,11 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		c.srv.sl.Remove(s)
 	}
 	c.srv.removeConn(c)
+	c.srv.connClosed(c, reason, held)
+	if c.route != nil {
+		c.srv.routeClosed(c)
+	}
+	c.srv.notifyConnClosed(c.cid)
 	c.log.Debug("connection closed", "reason", reason.String())
 }
 
@@ -366,11 +415,17 @@ func (c *conn) processConnect(arg []byte) error {
 	if opts.NoResponders && !opts.Headers {
 		return errParseNoRespHdrs
 	}
+	if c.srv.auth != nil {
+		if err := c.authenticate(&opts); err != nil {
+			return err
+		}
+	}
 	c.opts, c.gotConn = opts, true
 	c.p.headers = opts.Headers
 	c.headers.Store(opts.Headers)
 	c.mu.Lock()
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
+	c.asyncInfo = opts.Protocol >= 1
 	c.mu.Unlock()
 	c.trace("CONNECT", arg)
 	if opts.Verbose {
@@ -400,6 +455,10 @@ func (c *conn) processSub(subject, queue, sid []byte) error {
 	c.trace("SUB", subject)
 	if !validSubject(subject) || (queue != nil && !validQueue(queue)) {
 		c.sendSelf(errLine(errInvalidSubject))
+		return nil
+	}
+	if p := c.sec.perms.Load(); p != nil && !p.sub.canSubscribe(subject, queue) {
+		c.subViolation(subject, queue)
 		return nil
 	}
 	c.mu.Lock()

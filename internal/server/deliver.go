@@ -10,12 +10,19 @@ import (
 func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
+	if c.subj.skip--; c.subj.skip < 0 { // sampled top-subjects counter (subjz.go)
+		c.sampleSubject(pa.subject, len(payload))
+	}
 	if c.srv.opts.Trace {
 		c.trace("PUB", pa.subject)
 	}
 	if c.opts.Pedantic && !validLiteralSubject(pa.subject) {
 		c.sendSelf(errLine(errInvalidPubSubj))
 		return c.ok()
+	}
+	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, pa.subject) {
+		c.pubViolation(pa.subject) // no +OK, nothing delivered
+		return nil
 	}
 	// nats-server acknowledges before delivering, even to the publisher.
 	c.ok()
@@ -33,7 +40,10 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 			}
 		}
 	}
-	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
+	if len(r.rsubs) > 0 || len(c.rts) > 0 {
+		c.sendToRoutes(r, pa, payload)
+	}
+	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(r.rsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
 		c.noResponders(pa)
 	}
 	return nil
@@ -66,8 +76,15 @@ func (c *conn) match(subj []byte) *matchResult {
 // deliver queues the message on sub's connection; false when it could not.
 func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	sc := sub.c
+	if sc.route != nil {
+		return c.addRouteTarget(sub) // a queue member on another server
+	}
 	if sc == c && !c.opts.Echo {
 		return false
+	}
+	rp := sc.sec.perms.Load()
+	if rp != nil && len(rp.sub.deny) > 0 && rp.sub.denies(pa.subject, sub.queue) {
+		return false // a wildcard subscription overlapping a denied subject
 	}
 	if max := sub.max.Load(); max > 0 {
 		n := sub.nm.Add(1)
@@ -111,6 +128,9 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		sc.log.Info("slow consumer: pending bytes over max_pending", "pending", sc.pending, "max_pending", c.srv.opts.MaxPending, "subject", sub.subject, "sid", sub.sid)
 		sc.closeConn(closeSlowConsumerPending, false)
 		return false
+	}
+	if rp != nil && rp.resp != nil && len(pa.reply) > 0 {
+		sc.grantReplyLocked(rp, pa.reply)
 	}
 	sc.out.write(c.scratch)
 	sc.out.write(body)

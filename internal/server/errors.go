@@ -15,6 +15,11 @@ const (
 	errAuthTimeout     = "Authentication Timeout"
 	errAuthViolation   = "Authorization Violation"
 	errNoRespNoHeaders = "no responders requires headers support"
+
+	// Permission violations keep the connection open (perms.go).
+	errPubViolation      = `Permissions Violation for Publish to "%s"`
+	errSubViolation      = `Permissions Violation for Subscription to "%s"`
+	errSubQueueViolation = `Permissions Violation for Subscription to "%s" using queue "%s"`
 )
 
 // protoError is a protocol error that ends the connection: text (when not
@@ -39,6 +44,8 @@ var (
 	errParseClientError = &protoError{"", closeClientClosed}      // the client sent -ERR
 	errParseBadConnect  = &protoError{"", closeProtocolViolation}
 	errParseNoRespHdrs  = &protoError{errNoRespNoHeaders, closeProtocolViolation}
+	// Failed authentication, or anything but CONNECT first when it is required.
+	errParseAuthViolation = &protoError{errAuthViolation, closeAuthViolation}
 )
 
 // ErrServerClosed is returned by Start after Shutdown.

@@ -101,7 +101,7 @@ func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error
 // HasInterest reports whether any subscription matches the literal subject.
 func (s *Server) HasInterest(subject string) bool {
 	r := s.sl.Match(subject)
-	return len(r.psubs) > 0 || len(r.qsubs) > 0
+	return len(r.psubs) > 0 || len(r.qsubs) > 0 || len(r.rsubs) > 0
 }
 
 // Close removes every subscription of the client.

@@ -22,6 +22,10 @@ func (s *Server) LameDuck(ctx context.Context) error {
 
 	info := s.info
 	info.LameDuckMode = true
+	if s.cluster != nil {
+		// The clients move to the other servers of the cluster.
+		info.ConnectURLs, info.Cluster = s.clusterLameDuck(), s.ClusterName()
+	}
 	for _, c := range s.snapshotConns() {
 		ci := info
 		ci.ClientID, ci.ClientIP = c.cid, c.host

@@ -29,6 +29,12 @@ type Options struct {
 	Port       int // 0 or -1: a random free port
 	ServerName string
 
+	// HTTPHost and HTTPPort are the monitoring listener (/varz, /connz, ...,
+	// /metrics). HTTPPort 0 means no monitoring, -1 a random free port;
+	// HTTPHost defaults to Host.
+	HTTPHost string
+	HTTPPort int
+
 	MaxPayload       int32
 	MaxControlLine   int32
 	MaxPending       int64
@@ -42,10 +48,28 @@ type Options struct {
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration
 
+	// Security: auth.go, perms.go, tls.go.
+	Auth AuthOptions
+	TLS  TLSOptions
+	// RequireAuth refuses to start on a non-loopback address without
+	// authentication (otherwise the server starts with a warning).
+	RequireAuth bool
+	// HTTPSPort serves monitoring over HTTPS with the TLS certificate
+	// instead of HTTP (nats-server's https_port); -1 for a random port.
+	HTTPSPort int
+	// ClientAdvertise is the host[:port] put in connect_urls for this
+	// server instead of its bound address (behind NAT, or bound to 0.0.0.0).
+	ClientAdvertise string
+	// Cluster configures routes to other servers (see ClusterOptions).
+	Cluster ClusterOptions
+
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
 	Logger *slog.Logger
 	Trace  bool
+
+	// Engine, when set, is started with the server (streaming); see Engine.
+	Engine Engine
 }
 
 // DefaultOptions returns Options with every default filled in.
@@ -61,6 +85,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Port < 0 {
 		o.Port = 0
+	}
+	if o.HTTPHost == "" {
+		o.HTTPHost = o.Host
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
@@ -85,6 +112,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = DefaultAuthTimeout
+		if o.TLS.Enabled() { // nats-server: the TLS timeout plus a second
+			o.AuthTimeout = o.TLS.timeout() + time.Second
+		}
 	}
 	if o.LameDuckDuration == 0 {
 		o.LameDuckDuration = DefaultLameDuckDuration
@@ -95,6 +125,7 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Cluster.setDefaults(o.Host, o.PingMax)
 }
 
 // validate reports the first option out of range, naming its config key.
@@ -102,6 +133,8 @@ func (o *Options) validate() error {
 	switch {
 	case o.Port > 65535:
 		return fmt.Errorf("port: %d is out of range (0-65535, or -1 for a random port)", o.Port)
+	case o.HTTPPort < -1 || o.HTTPPort > 65535:
+		return fmt.Errorf("http_port: %d is out of range (0 for off, -1 for a random port, or 1-65535)", o.HTTPPort)
 	case o.MaxPayload < 0:
 		return fmt.Errorf("max_payload: %d must be positive", o.MaxPayload)
 	case o.MaxControlLine < 0:
@@ -119,5 +152,10 @@ func (o *Options) validate() error {
 	case o.MaxSubscriptions < 0:
 		return fmt.Errorf("max_subscriptions: %d must be 0 (unlimited) or positive", o.MaxSubscriptions)
 	}
-	return nil
+	if o.ClientAdvertise != "" {
+		if _, _, err := splitAdvertise(o.ClientAdvertise, 1); err != nil {
+			return fmt.Errorf("client_advertise: %w", err)
+		}
+	}
+	return o.Cluster.validate()
 }

@@ -44,6 +44,9 @@ type parser struct {
 	maxControl int
 	maxPayload int
 	headers    bool // the client announced headers (HPUB allowed)
+	// needConnect: auth is required and has not succeeded, so the next op
+	// must be CONNECT; nats-server fails any other at its first byte.
+	needConnect bool
 }
 
 // parse consumes buf. It returns a *protoError when the connection must end.
@@ -57,6 +60,9 @@ func (p *parser) parse(buf []byte, h handler) error {
 			}
 			i += n
 			continue
+		}
+		if p.needConnect && len(p.line) == 0 && buf[i] != 'C' && buf[i] != 'c' {
+			return errParseAuthViolation
 		}
 		j := bytes.IndexByte(buf[i:], '\n')
 		if j < 0 {

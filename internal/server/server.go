@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,9 @@ type Server struct {
 	start time.Time
 	info  serverInfo // template; per-connection fields filled on accept
 
+	auth    *authenticator // nil: no authentication (auth.go)
+	tlsConf *tls.Config    // nil: no TLS (tls.go)
+
 	mu      sync.Mutex
 	conns   map[uint64]*conn
 	running bool
@@ -40,12 +44,19 @@ type Server struct {
 	nextCID  atomic.Uint64
 	wg       sync.WaitGroup
 	shutOnce sync.Once
+	engOnce  sync.Once
 	done     chan struct{} // closed when Shutdown completes
 
 	stats struct {
 		inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 		slowConsumers, totalConns          atomic.Int64
 	}
+
+	mon monitor // monitoring HTTP and its state (monitor_http.go)
+	// Clustering (route*.go, cluster_urls.go); cluster is nil when off.
+	cluster     *cluster
+	localURLs   []string                 // this server's client URLs
+	connectURLs atomic.Pointer[[]string] // connect_urls for client INFO
 }
 
 // New validates opts and binds the client listener, so that Addr is known
@@ -53,6 +64,10 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	opts.setDefaults()
 	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	auth, tlsConf, err := newSecurity(&opts)
+	if err != nil {
 		return nil, err
 	}
 	kp, err := nkeys.CreateServer()
@@ -76,9 +91,21 @@ func New(opts Options) (*Server, error) {
 		sl:    NewSublist(),
 		conns: make(map[uint64]*conn),
 		done:  make(chan struct{}),
+
+		auth:    auth,
+		tlsConf: tlsConf,
 	}
 	if s.name == "" {
 		s.name = id
+	}
+	if err := s.listenMonitor(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := s.newCluster(); err != nil {
+		s.closeMonitor()
+		ln.Close()
+		return nil, err
 	}
 	s.info = serverInfo{
 		ID:             id,
@@ -92,6 +119,7 @@ func New(opts Options) (*Server, error) {
 		MaxPayload:     opts.MaxPayload,
 		NatsctlVersion: Version,
 	}
+	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = auth != nil, tlsConf != nil, opts.TLS.verify()
 	return s, nil
 }
 
@@ -109,6 +137,9 @@ func (s *Server) Name() string { return s.name }
 
 // Start begins accepting clients in the background.
 func (s *Server) Start() error {
+	if err := s.startEngine(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -118,9 +149,12 @@ func (s *Server) Start() error {
 		return nil
 	}
 	s.running, s.start = true, time.Now()
+	s.serveMonitor()
 	s.wg.Add(1)
 	go s.acceptLoop()
 	s.log.Info("listening for client connections", "addr", s.Addr().String(), "server_id", s.id, "server_name", s.name)
+	s.warnExposure()
+	s.startCluster()
 	return nil
 }
 
@@ -152,8 +186,12 @@ func (s *Server) accept(nc net.Conn) {
 	c := newConn(s, nc, s.nextCID.Add(1))
 	info := s.info
 	info.ClientID, info.ClientIP = c.cid, c.host
+	s.prepareSecurity(c, &info)
 	s.mu.Lock()
 	info.LameDuckMode = s.ldm
+	if s.cluster != nil { // read under s.mu: see sendInfoToClients
+		info.ConnectURLs, info.Cluster = s.clientConnectURLs(), s.ClusterName()
+	}
 	if s.closing {
 		s.mu.Unlock()
 		nc.Close()
@@ -176,6 +214,7 @@ func (s *Server) accept(nc net.Conn) {
 	il := infoLine(&info)
 	c.out.write(il)
 	c.pending = int64(len(il))
+	c.startSecurity()
 	c.log.Debug("client connected")
 	c.startPings()
 	go c.writeLoop()
@@ -221,11 +260,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closing = true
 		s.mu.Unlock()
 		s.ln.Close()
+		s.closeMonitor()
+		s.stopCluster()
 		for _, c := range s.snapshotConns() {
 			c.closeConn(closeServerShutdown, true)
 		}
 		go func() {
 			s.wg.Wait()
+			s.stopEngine(context.Background())
 			close(s.done)
 		}()
 	})

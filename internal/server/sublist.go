@@ -15,6 +15,7 @@ type subscription struct {
 	max     atomic.Int64 // auto-unsubscribe after max deliveries; 0 = unlimited
 	nm      atomic.Int64 // messages delivered
 	handler MsgHandler   // set for in-process subscriptions: called instead of queueing bytes
+	qw      int32        // a route's queue interest: member count on that server (route_interest.go)
 }
 
 // matchResult is what a subject matches: plain subscriptions and, per queue
@@ -22,6 +23,7 @@ type subscription struct {
 type matchResult struct {
 	psubs []*subscription
 	qsubs [][]*subscription
+	rsubs []*subscription // plain interest of routes: one per route connection
 }
 
 var emptyResult = &matchResult{}
@@ -41,6 +43,12 @@ type Sublist struct {
 	genid atomic.Uint64
 
 	hits, misses atomic.Uint64
+	inserts      uint64 // guarded by mu; for /subsz
+	removes      uint64
+
+	// onChange, when set (clustering), is told of every insert and removal
+	// after sl.mu is released, to propagate interest to routes.
+	onChange func(sub *subscription, added bool)
 }
 
 type level struct {
@@ -126,12 +134,26 @@ func (sl *Sublist) Insert(sub *subscription) {
 		q[sub] = struct{}{}
 	}
 	sl.count++
+	sl.inserts++
 	sl.invalidateLocked(sub.subject)
 	sl.mu.Unlock()
+	if sl.onChange != nil {
+		sl.onChange(sub, true)
+	}
 }
 
 // Remove deletes sub; it reports whether sub was present.
 func (sl *Sublist) Remove(sub *subscription) bool {
+	if !sl.remove(sub) {
+		return false
+	}
+	if sl.onChange != nil {
+		sl.onChange(sub, false)
+	}
+	return true
+}
+
+func (sl *Sublist) remove(sub *subscription) bool {
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
 	var path [32]struct {
@@ -177,6 +199,7 @@ func (sl *Sublist) Remove(sub *subscription) bool {
 		}
 	}
 	sl.count--
+	sl.removes++
 	// Prune empty nodes bottom-up so the trie does not keep dead branches.
 	for i := min(depth, len(path)) - 1; i >= 0; i-- {
 		p := path[i]
@@ -240,7 +263,7 @@ func (sl *Sublist) Match(subj string) *matchResult {
 	matchLevel(sl.root, subj, r, &qidx)
 	sl.mu.RUnlock()
 	sl.misses.Add(1)
-	if len(r.psubs) == 0 && len(r.qsubs) == 0 {
+	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(r.rsubs) == 0 {
 		r = emptyResult
 	}
 	sl.mu.Lock()
@@ -289,6 +312,10 @@ func matchLevel(l *level, rest string, r *matchResult, qidx *map[string]int) {
 
 func collect(n *node, r *matchResult, qidx *map[string]int) {
 	for s := range n.psubs {
+		if s.c != nil && s.c.route != nil {
+			r.addRouteSub(s)
+			continue
+		}
 		r.psubs = append(r.psubs, s)
 	}
 	for q, members := range n.qsubs {
@@ -302,9 +329,29 @@ func collect(n *node, r *matchResult, qidx *map[string]int) {
 			r.qsubs = append(r.qsubs, nil)
 		}
 		for s := range members {
-			r.qsubs[i] = append(r.qsubs[i], s)
+			// A route's member stands for qw members on its server, so that
+			// a random pick is weighted by member count (as nats-server's
+			// RS+ queue weight). Bounded so a peer cannot make us allocate
+			// without limit.
+			for w := min(max(s.qw, 1), maxQueueWeight); w > 0; w-- {
+				r.qsubs[i] = append(r.qsubs[i], s)
+			}
 		}
 	}
+}
+
+// maxQueueWeight caps how many times one route's queue interest appears in a
+// match result.
+const maxQueueWeight = 1024
+
+// addRouteSub records a route's plain interest once per route connection.
+func (r *matchResult) addRouteSub(s *subscription) {
+	for _, o := range r.rsubs {
+		if o.c == s.c {
+			return
+		}
+	}
+	r.rsubs = append(r.rsubs, s)
 }
 
 // All appends every subscription to dst (for monitoring).

@@ -39,3 +39,8 @@ func Run(t testing.TB, opts ...func(*server.Options)) *server.Server {
 	})
 	return s
 }
+
+// Monitoring turns the monitoring HTTP listener on, on a random port (it is
+// off by default in tests): servertest.Run(t, servertest.Monitoring), then
+// s.MonitorURL().
+func Monitoring(o *server.Options) { o.HTTPPort = -1 }

@@ -170,10 +170,8 @@ func (sc *scanner) flushOpen(next uint64) {
 	sc.open = nil
 	switch {
 	case next == 0:
-		// Damage at the very end: which sequences it held is unknown.
-		if r.Torn {
-			r.FirstSeq = 0
-		}
+		// Damage at the very end: it held sequences from FirstSeq on, how
+		// many is unknown (String says "may be lost" for a torn tail).
 	case next <= r.FirstSeq:
 		r.FirstSeq = 0 // only control records were lost, or nothing
 	default:

@@ -168,6 +168,10 @@ func (r Report) String() string {
 	switch {
 	case r.FirstSeq != 0 && r.LastSeq >= r.FirstSeq:
 		s += fmt.Sprintf(", message sequences %d-%d lost", r.FirstSeq, r.LastSeq)
+	case r.FirstSeq != 0 && r.Torn:
+		// After a crash these were never acknowledged; after damage to the
+		// disk they may have been.
+		s += fmt.Sprintf(", message sequences from %d may be lost (unacknowledged if the server crashed while writing them)", r.FirstSeq)
 	case r.FirstSeq != 0:
 		s += fmt.Sprintf(", message sequences from %d lost", r.FirstSeq)
 	default:

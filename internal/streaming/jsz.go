@@ -1,0 +1,49 @@
+package streaming
+
+import (
+	"time"
+
+	"github.com/natsctl/natsctl/internal/monitorapi"
+)
+
+// JSInfo returns the engine's /jsz document (nats-server's shape, without
+// account details): configuration, streams, messages, bytes, memory and
+// storage used, and API counters. The monitor serves it through
+// server.JSInfo.
+func (e *Engine) JSInfo() monitorapi.JSInfo {
+	info := monitorapi.JSInfo{
+		Now: time.Now().UTC(),
+		Config: monitorapi.JetStreamConfig{
+			MaxMemory:    limitOrNone(e.cfg.MaxMemory),
+			MaxStore:     limitOrNone(e.cfg.MaxStore),
+			StoreDir:     e.cfg.StoreDir,
+			SyncInterval: e.cfg.SyncInterval,
+			SyncAlways:   e.cfg.SyncInterval == 0,
+		},
+	}
+	if e.srv != nil {
+		info.ID = e.srv.ID()
+	}
+	e.mu.RLock()
+	started := e.started
+	e.mu.RUnlock()
+	if !started {
+		info.Disabled = true
+		return info
+	}
+	for _, st := range e.sortedStreams() {
+		s := st.st.State(false)
+		info.Streams++
+		info.Consumers += st.numConsumers()
+		info.Messages += s.Msgs
+		info.Bytes += s.Bytes
+		if st.config().Storage == MemoryStorage {
+			info.Memory += s.Bytes
+		} else {
+			info.Store += s.Bytes
+		}
+	}
+	info.Accounts, info.Total = 1, 1
+	info.API = monitorapi.JetStreamAPIStats{Total: e.apiTotal.Load(), Errors: e.apiErrors.Load(), Inflight: uint64(len(e.apiQ))}
+	return info
+}
