@@ -22,7 +22,7 @@ import (
 //
 //   - a --context flag, and the NAME of `context select|show|rm`: context names;
 //   - a --stream flag, and the first argument of a `stream` subcommand whose
-//     Use names a stream (`info STREAM`, `rm <stream>`; not add/create):
+//     Use names it (`info NAME`, `rm <stream>`; not add/create):
 //     stream names asked from the server the command's connection flags
 //     point at, when it answers within completeTimeout;
 //   - top's --sort: the /connz sort keys top accepts.
@@ -46,7 +46,7 @@ func addDynamicCompletions(root *cobra.Command, d *deps) {
 		switch parent, arg := cmd.Parent().Name(), firstArgName(cmd.Use); {
 		case parent == "context" && arg == "name" && cmd.Name() != "add":
 			cmd.ValidArgsFunction = firstArgOnly(completeContextNames)
-		case parent == "stream" && strings.Contains(arg, "stream") && !isCreateVerb(cmd.Name()):
+		case parent == "stream" && (arg == "name" || strings.Contains(arg, "stream")) && !isCreateVerb(cmd.Name()):
 			cmd.ValidArgsFunction = firstArgOnly(streamNameCompleter(d))
 		}
 	})

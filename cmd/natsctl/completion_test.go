@@ -7,14 +7,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
-	"github.com/natsctl/natsctl/internal/client"
 	"github.com/natsctl/natsctl/internal/iostreams"
 	"github.com/natsctl/natsctl/internal/natsservertest"
+	"github.com/natsctl/natsctl/internal/server"
+	"github.com/natsctl/natsctl/internal/server/servertest"
+	"github.com/natsctl/natsctl/internal/streaming"
 )
 
 // bashCompletionScripts are where Debian's bash-completion package (and
@@ -214,76 +217,81 @@ func TestCompletion_TopSortKeys(t *testing.T) {
 	}
 }
 
-// fakeStreamCmd stands in for `natsctl stream`: the rules attach by shape,
-// so any stream command built this way completes stream names.
-func fakeStreamCmd(d *deps) *cobra.Command {
-	stream := &cobra.Command{Use: "stream"}
-	for _, use := range []string{"info STREAM", "rm <stream>", "add NAME"} {
-		c := &cobra.Command{Use: use, RunE: func(*cobra.Command, []string) error { return nil }}
-		addConnFlags(c, d)
-		stream.AddCommand(c)
-	}
-	sub := &cobra.Command{Use: "view", RunE: func(*cobra.Command, []string) error { return nil }}
-	addConnFlags(sub, d)
-	sub.Flags().String("stream", "", "stream to read")
-	stream.AddCommand(sub)
-	return stream
+// fakeViewCmd has a --stream flag and the connection flags: any such
+// command completes stream names without registering anything.
+func fakeViewCmd(d *deps) *cobra.Command {
+	c := &cobra.Command{Use: "view", RunE: func(*cobra.Command, []string) error { return nil }}
+	addConnFlags(c, d)
+	c.Flags().String("stream", "", "stream to read")
+	return c
 }
 
+// TestCompletion_StreamNamesFromServer: stream names come from the server
+// the command's connection flags point at, natsctl's or nats-server's.
 func TestCompletion_StreamNamesFromServer(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("NATS_URL", "")
 	t.Setenv("NATS_CONTEXT", "")
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	ctx := context.Background()
-	nc, err := client.Connect(ctx, client.Options{Servers: []string{p.ClientURL}})
-	if err != nil {
-		t.Fatal(err)
+	ours := servertest.Run(t, func(o *server.Options) { o.Engine = streaming.New(streaming.Config{StoreDir: t.TempDir()}) })
+	targets := []struct {
+		name, url string
+		stop      func()
+	}{{"natsctl", ours.ClientURL(), func() { _ = ours.Shutdown(context.Background()) }}}
+	if !testing.Short() {
+		ref := natsservertest.Start(t, "-js", "-sd", t.TempDir())
+		targets = append(targets, struct {
+			name, url string
+			stop      func()
+		}{"nats-server", ref.ClientURL, ref.Stop})
 	}
-	defer nc.Close()
-	for _, name := range []string{"ORDERS", "OUTBOX", "EVENTS"} {
-		m, err := nc.Request(ctx, "$JS.API.STREAM.CREATE."+name, []byte(`{"name":"`+name+`","subjects":["`+strings.ToLower(name)+`.>"]}`))
-		if err != nil || bytes.Contains(m.Data, []byte(`"error"`)) {
-			t.Fatalf("create %s: %v %s", name, err, m.Data)
-		}
-	}
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			url := target.url
+			for _, name := range []string{"ORDERS", "OUTBOX", "EVENTS"} {
+				if _, errOut, err := natsctlRun(t, "stream", "add", name, "--subjects", strings.ToLower(name)+".>", "-s", url); err != nil {
+					t.Fatalf("stream add %s: %v %s", name, err, errOut)
+				}
+			}
+			newRoot := func() *cobra.Command {
+				ios, _, _, _ := iostreams.Test()
+				d := newDeps(ios)
+				root := newRootCmd(d)
+				root.AddCommand(fakeViewCmd(d))
+				addDynamicCompletions(root, d)
+				return root
+			}
+			for _, tc := range []struct {
+				args []string
+				want []string
+			}{
+				{[]string{"stream", "info", "--server", url, ""}, []string{"EVENTS", "ORDERS", "OUTBOX"}},
+				{[]string{"stream", "rm", "--server", url, "O"}, []string{"ORDERS", "OUTBOX"}},
+				{[]string{"str", "purge", "--server", url, "E"}, []string{"EVENTS"}},
+				{[]string{"stream", "rmm", "--server", url, "ORDERS", ""}, nil}, // SEQ: nothing to offer
+				{[]string{"view", "--server", url, "--stream", "E"}, []string{"EVENTS"}},
+			} {
+				got, dir := complete(t, newRoot(), tc.args...)
+				slices.Sort(got)
+				if !reflect.DeepEqual(got, tc.want) || dir != ":4" {
+					t.Errorf("%v: got %q %s, want %q :4", tc.args, got, dir, tc.want)
+				}
+			}
+			if got, _ := complete(t, newRoot(), "stream", "add", "--server", url, ""); got != nil {
+				t.Errorf("stream add: offered %q", got)
+			}
 
-	newRoot := func() *cobra.Command {
-		ios, _, _, _ := iostreams.Test()
-		d := newDeps(ios)
-		root := newRootCmd(d)
-		root.AddCommand(fakeStreamCmd(d))
-		addDynamicCompletions(root, d)
-		return root
-	}
-	for _, tc := range []struct {
-		args []string
-		want []string
-	}{
-		{[]string{"stream", "info", "--server", p.ClientURL, ""}, []string{"EVENTS", "ORDERS", "OUTBOX"}},
-		{[]string{"stream", "rm", "--server", p.ClientURL, "O"}, []string{"ORDERS", "OUTBOX"}},
-		{[]string{"stream", "view", "--server", p.ClientURL, "--stream", "E"}, []string{"EVENTS"}},
-		{[]string{"stream", "info", "--server", p.ClientURL, "ORDERS", ""}, nil},
-	} {
-		got, dir := complete(t, newRoot(), tc.args...)
-		if !reflect.DeepEqual(got, tc.want) || dir != ":4" {
-			t.Errorf("%v: got %q %s, want %q :4", tc.args, got, dir, tc.want)
-		}
-	}
-	if got, _ := complete(t, newRoot(), "stream", "add", "--server", p.ClientURL, ""); got != nil {
-		t.Errorf("stream add: offered %q", got)
-	}
+			// The server from NATS_URL, as the command itself would use.
+			t.Setenv("NATS_URL", url)
+			if got, _ := complete(t, newRoot(), "stream", "info", "EV"); !reflect.DeepEqual(got, []string{"EVENTS"}) {
+				t.Errorf("with NATS_URL: got %q", got)
+			}
 
-	// The server from NATS_URL, as the command itself would use.
-	t.Setenv("NATS_URL", p.ClientURL)
-	if got, _ := complete(t, newRoot(), "stream", "info", "EV"); !reflect.DeepEqual(got, []string{"EVENTS"}) {
-		t.Errorf("with NATS_URL: got %q", got)
-	}
-
-	// No server: nothing offered, no error, no hang past completeTimeout.
-	p.Stop()
-	if got, dir := complete(t, newRoot(), "stream", "info", ""); got != nil || dir != ":4" {
-		t.Errorf("server gone: got %q %s", got, dir)
+			// No server: nothing offered, no error.
+			target.stop()
+			if got, dir := complete(t, newRoot(), "stream", "info", ""); got != nil || dir != ":4" {
+				t.Errorf("server gone: got %q %s", got, dir)
+			}
+		})
 	}
 }
 
