@@ -17,7 +17,7 @@ import (
 	"github.com/natsctl/natsctl/internal/streaming"
 )
 
-func jsFor(t *testing.T, url string) jetstream.JetStream {
+func natsJSFor(t *testing.T, url string) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -142,7 +142,7 @@ func backupRestore(t *testing.T, name, from, to string) {
 
 func TestStreamBackup_NatsServerToOursAndBack(t *testing.T) {
 	nsrv, ours, back := startNatsServer(t), startOurs(t), startNatsServer(t)
-	jsN, jsO, jsB := jsFor(t, nsrv), jsFor(t, ours), jsFor(t, back)
+	jsN, jsO, jsB := natsJSFor(t, nsrv), natsJSFor(t, ours), natsJSFor(t, back)
 	fillOrders(t, jsN)
 	backupRestore(t, "ORDERS", nsrv, ours)
 	sameStream(t, "ORDERS", jsN, jsO)
@@ -160,7 +160,7 @@ func TestStreamBackup_NatsServerToOursAndBack(t *testing.T) {
 
 func TestStreamBackup_KVBucket(t *testing.T) {
 	nsrv, ours := startNatsServer(t), startOurs(t)
-	jsN, jsO := jsFor(t, nsrv), jsFor(t, ours)
+	jsN, jsO := natsJSFor(t, nsrv), natsJSFor(t, ours)
 	ctx := ctxFor(t)
 	kv, err := jsN.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "cfg", History: 2})
 	if err != nil {
