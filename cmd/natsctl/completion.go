@@ -2,30 +2,35 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/natsctl/natsctl/internal/jsclient"
 	"github.com/natsctl/natsctl/internal/monitorapi"
 )
 
 // Shell completion: `natsctl completion bash|zsh|fish|powershell` is cobra's
 // default command. Its scripts call `natsctl __complete ...` for every TAB,
 // so commands and flags complete from the live tree; the functions here add
-// the values cobra cannot know. They attach by walking the tree, so commands
-// added later get them without registering anything themselves:
+// the values cobra cannot know. They attach by walking the tree and reading
+// each command's Use line, so commands added later get them without
+// registering anything themselves:
 //
 //   - a --context flag, and the NAME of `context select|show|rm`: context names;
-//   - a --stream flag, and the first argument of a `stream` subcommand whose
-//     Use names it (`info NAME`, `rm <stream>`; not add/create):
-//     stream names asked from the server the command's connection flags
-//     point at, when it answers within completeTimeout;
+//   - a --stream flag, a STREAM argument, and the NAME of a `stream`
+//     subcommand (`stream info NAME`; not add): stream names;
+//   - the BUCKET of `kv` and `object` subcommands (not add): bucket names;
+//   - the NAME after a STREAM of `consumer` subcommands (not add): that
+//     stream's consumers;
 //   - top's --sort: the /connz sort keys top accepts.
+//
+// Names of streams, buckets and consumers come from the server the
+// command's connection flags point at, when it answers within
+// completeTimeout. Other arguments of those commands complete file names
+// only where the placeholder says FILE.
 
 // completeTimeout bounds a completion's round trip to a server: a TAB must
 // not hang on an unreachable one.
@@ -36,18 +41,12 @@ const completeTimeout = 2 * time.Second
 func addDynamicCompletions(root *cobra.Command, d *deps) {
 	walkCommands(root, func(cmd *cobra.Command) {
 		registerFlagCompletion(cmd, "context", completeContextNames)
-		registerFlagCompletion(cmd, "stream", streamNameCompleter(d))
+		registerFlagCompletion(cmd, "stream", jsCompleter(d, listStreams))
 		if cmd.Name() == "top" {
 			registerFlagCompletion(cmd, "sort", completeTopSort)
 		}
-		if cmd.ValidArgsFunction != nil || len(cmd.ValidArgs) > 0 || !cmd.HasParent() {
-			return
-		}
-		switch parent, arg := cmd.Parent().Name(), firstArgName(cmd.Use); {
-		case parent == "context" && arg == "name" && cmd.Name() != "add":
-			cmd.ValidArgsFunction = firstArgOnly(completeContextNames)
-		case parent == "stream" && (arg == "name" || strings.Contains(arg, "stream")) && !isCreateVerb(cmd.Name()):
-			cmd.ValidArgsFunction = firstArgOnly(streamNameCompleter(d))
+		if cmd.ValidArgsFunction == nil && len(cmd.ValidArgs) == 0 && cmd.HasParent() {
+			cmd.ValidArgsFunction = positionalCompleter(d, cmd)
 		}
 	})
 }
@@ -72,28 +71,69 @@ func registerFlagCompletion(cmd *cobra.Command, name string, fn cobra.Completion
 	_ = cmd.RegisterFlagCompletionFunc(name, fn)
 }
 
-// firstArgName is the lower-cased placeholder of the first positional
-// argument in a Use line: "select NAME" -> "name", "info <stream>" -> "stream".
-func firstArgName(use string) string {
-	f := strings.Fields(use)
-	if len(f) < 2 {
-		return ""
+// argNames are the lower-cased placeholders of the positional arguments in
+// a Use line, up to the first flag: "info STREAM [NAME]" -> [stream name].
+func argNames(use string) []string {
+	var out []string
+	for _, f := range strings.Fields(use)[1:] {
+		if strings.HasPrefix(f, "-") || strings.HasPrefix(f, "[-") {
+			break
+		}
+		out = append(out, strings.ToLower(strings.Trim(f, "<>[].")))
 	}
-	return strings.ToLower(strings.Trim(f[1], "<>[]."))
+	return out
 }
 
 func isCreateVerb(name string) bool {
 	return slices.Contains([]string{"add", "create", "new"}, name)
 }
 
-// firstArgOnly completes the first positional argument with fn, and nothing
-// after it.
-func firstArgOnly(fn cobra.CompletionFunc) cobra.CompletionFunc {
+// argCompleter is the completion of the argument at position pos of a
+// command named verb under parent, whose placeholders are names; nil when
+// nothing better than cobra's default is known.
+func argCompleter(d *deps, parent, verb string, names []string, pos int) cobra.CompletionFunc {
+	if isCreateVerb(verb) && !(parent == "consumer" && names[pos] == "stream") {
+		return nil // a new name: nothing existing to offer
+	}
+	switch name := names[pos]; {
+	case parent == "context" && name == "name":
+		return completeContextNames
+	case name == "stream", parent == "stream" && pos == 0 && name == "name":
+		return jsCompleter(d, listStreams)
+	case parent == "kv" && name == "bucket":
+		return jsCompleter(d, listKVBuckets)
+	case parent == "object" && name == "bucket":
+		return jsCompleter(d, listObjectBuckets)
+	case parent == "consumer" && name == "name" && pos == 1 && names[0] == "stream":
+		return jsCompleter(d, listConsumers)
+	}
+	return nil
+}
+
+// positionalCompleter completes cmd's arguments by position; nil when no
+// position has a rule.
+func positionalCompleter(d *deps, cmd *cobra.Command) cobra.CompletionFunc {
+	names := argNames(cmd.Use)
+	comps := make([]cobra.CompletionFunc, len(names))
+	found := false
+	for i := range names {
+		comps[i] = argCompleter(d, cmd.Parent().Name(), cmd.Name(), names, i)
+		found = found || comps[i] != nil
+	}
+	if !found {
+		return nil
+	}
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 {
+		if len(args) >= len(comps) {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return fn(cmd, args, toComplete)
+		if comps[len(args)] == nil {
+			if strings.Contains(names[len(args)], "file") {
+				return nil, cobra.ShellCompDirectiveDefault // FILE: file names
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp // SEQ, KEY, ...
+		}
+		return comps[len(args)](cmd, args, toComplete)
 	}
 }
 
@@ -130,19 +170,42 @@ func completeTopSort(_ *cobra.Command, _ []string, toComplete string) ([]cobra.C
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// streamNameCompleter asks the server the command's connection flags point
-// at for its stream names. No server, no names: completion stays quiet.
-func streamNameCompleter(d *deps) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		ctx, cancel := context.WithTimeout(ctx, completeTimeout)
-		defer cancel()
-		names, err := fetchStreamNames(ctx, d, cmd)
+// A lister names what the server holds: streams, buckets, consumers. args
+// are the command's arguments before the one being completed.
+type lister func(ctx context.Context, js *jsclient.JS, args []string) ([]string, error)
+
+func listStreams(ctx context.Context, js *jsclient.JS, _ []string) ([]string, error) {
+	return js.StreamNames(ctx, "")
+}
+
+func listKVBuckets(ctx context.Context, js *jsclient.JS, _ []string) ([]string, error) {
+	return js.KVBuckets(ctx)
+}
+
+func listObjectBuckets(ctx context.Context, js *jsclient.JS, _ []string) ([]string, error) {
+	return js.ObjectBuckets(ctx)
+}
+
+func listConsumers(ctx context.Context, js *jsclient.JS, args []string) ([]string, error) {
+	cs, err := js.Consumers(ctx, args[0])
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(cs))
+	for _, c := range cs {
+		names = append(names, c.Name)
+	}
+	return names, nil
+}
+
+// jsCompleter asks the server the command's connection flags point at
+// (flag, environment, context: as the command itself would) through list.
+// No server, no names: completion stays quiet.
+func jsCompleter(d *deps, list lister) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		names, err := fetchNames(cmd, d, args, list)
 		if err != nil {
-			cobra.CompDebugln("stream names: "+err.Error(), false)
+			cobra.CompDebugln("natsctl completion: "+err.Error(), false)
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
@@ -155,28 +218,14 @@ func streamNameCompleter(d *deps) cobra.CompletionFunc {
 	}
 }
 
-// streamNamesRequest and streamNamesResponse are the JetStream API's
-// STREAM.NAMES messages (ADR-1, JetStream JSON API), paged by offset.
-type streamNamesRequest struct {
-	Offset int `json:"offset"`
-}
-
-type streamNamesResponse struct {
-	Total   int      `json:"total"`
-	Offset  int      `json:"offset"`
-	Limit   int      `json:"limit"`
-	Streams []string `json:"streams"`
-	Error   *struct {
-		Code        int    `json:"code"`
-		Description string `json:"description"`
-	} `json:"error,omitempty"`
-}
-
-// fetchStreamNames connects with cmd's connection flags (flag, environment,
-// context: as the command itself would) and pages through the stream names.
-func fetchStreamNames(ctx context.Context, d *deps, cmd *cobra.Command) ([]string, error) {
-	cf := connFlagsOf(cmd, d)
-	o, err := cf.options()
+func fetchNames(cmd *cobra.Command, d *deps, args []string, list lister) ([]string, error) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, completeTimeout)
+	defer cancel()
+	o, err := connFlagsOf(cmd, d).options()
 	if err != nil {
 		return nil, err
 	}
@@ -189,28 +238,7 @@ func fetchStreamNames(ctx context.Context, d *deps, cmd *cobra.Command) ([]strin
 		return nil, err
 	}
 	defer nc.Close()
-	var names []string
-	for {
-		req, _ := json.Marshal(streamNamesRequest{Offset: len(names)})
-		m, err := nc.Request(ctx, "$JS.API.STREAM.NAMES", req)
-		if err != nil {
-			return nil, err
-		}
-		var r streamNamesResponse
-		if err := json.Unmarshal(m.Data, &r); err != nil {
-			return nil, fmt.Errorf("decode STREAM.NAMES reply: %w", err)
-		}
-		if r.Error != nil {
-			return nil, fmt.Errorf("STREAM.NAMES: %s (%d)", r.Error.Description, r.Error.Code)
-		}
-		names = append(names, r.Streams...)
-		if len(r.Streams) == 0 || len(names) >= r.Total {
-			return names, nil
-		}
-		if len(names) > 100_000 {
-			return nil, errors.New("STREAM.NAMES: more than 100000 streams")
-		}
-	}
+	return list(ctx, jsclient.New(nc), args)
 }
 
 // connFlagsOf reads the connection flags that addConnFlags registered on cmd

@@ -279,6 +279,41 @@ func TestCompletion_StreamNamesFromServer(t *testing.T) {
 			if got, _ := complete(t, newRoot(), "stream", "add", "--server", url, ""); got != nil {
 				t.Errorf("stream add: offered %q", got)
 			}
+			if _, dir := complete(t, newRoot(), "stream", "backup", "--server", url, "ORDERS", ""); dir != ":0" {
+				t.Errorf("stream backup NAME FILE: FILE completes %s, want :0 (files)", dir)
+			}
+
+			// Buckets and consumers: created after the stream checks above,
+			// since their streams (KV_config, OBJ_files) are streams too.
+			for _, args := range [][]string{
+				{"kv", "add", "config"}, {"kv", "add", "flags"}, {"object", "add", "files"},
+				{"consumer", "add", "ORDERS", "workers"}, {"consumer", "add", "ORDERS", "audit"},
+			} {
+				if _, errOut, err := natsctlRun(t, append(args, "-s", url)...); err != nil {
+					t.Fatalf("%v: %v %s", args, err, errOut)
+				}
+			}
+			for _, tc := range []struct {
+				args []string
+				want []string
+			}{
+				{[]string{"kv", "get", "--server", url, ""}, []string{"config", "flags"}},
+				{[]string{"kv", "get", "--server", url, "c"}, []string{"config"}},
+				{[]string{"kv", "get", "--server", url, "config", ""}, nil},
+				{[]string{"object", "info", "--server", url, ""}, []string{"files"}},
+				{[]string{"consumer", "info", "--server", url, "ORD"}, []string{"ORDERS"}},
+				{[]string{"consumer", "info", "--server", url, "ORDERS", ""}, []string{"audit", "workers"}},
+				{[]string{"consumer", "add", "--server", url, "OR"}, []string{"ORDERS"}},
+			} {
+				got, _ := complete(t, newRoot(), tc.args...)
+				slices.Sort(got)
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%v: got %q, want %q", tc.args, got, tc.want)
+				}
+			}
+			if got, _ := complete(t, newRoot(), "kv", "add", "--server", url, ""); got != nil {
+				t.Errorf("kv add: offered %q", got)
+			}
 
 			// The server from NATS_URL, as the command itself would use.
 			t.Setenv("NATS_URL", url)
@@ -295,16 +330,20 @@ func TestCompletion_StreamNamesFromServer(t *testing.T) {
 	}
 }
 
-func TestFirstArgName(t *testing.T) {
-	for use, want := range map[string]string{
-		"select NAME":        "name",
-		"info <stream>":      "stream",
-		"rm [STREAM]":        "stream",
-		"ls":                 "",
-		"view STREAM [SEQ]":  "stream",
-		"get <stream> <seq>": "stream",
+func TestArgNames(t *testing.T) {
+	for use, want := range map[string][]string{
+		"select NAME":            {"name"},
+		"info <stream>":          {"stream"},
+		"show [NAME]":            {"name"},
+		"ls":                     nil,
+		"stream":                 nil,
+		"add STREAM NAME":        {"stream", "name"},
+		"put BUCKET KEY [VALUE]": {"bucket", "key", "value"},
+		"sub SUBJECT...":         {"subject"},
+		"sign [file] --key SEED": {"file"},
+		"x <a> <b> [-f]":         {"a", "b"},
 	} {
-		if got := firstArgName(use); got != want {
+		if got := argNames(use); !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: got %q, want %q", use, got, want)
 		}
 	}

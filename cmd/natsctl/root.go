@@ -46,6 +46,9 @@ Every client command also works against a real nats-server.`,
 		newTopCmd(d, runTop),
 		newStreamCmd(d),
 		newBenchCmd(d, runBench),
+		newKVCmd(d),
+		newConsumerCmd(d),
+		newObjectCmd(d),
 		newGendocsCmd(d),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))

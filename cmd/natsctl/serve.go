@@ -135,6 +135,9 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	v, _, _ := buildVersion()
 	server.Version = v
 
+	if cfg.cluster.jsOff {
+		cfg.Logger.Info("streams (JetStream) are off on this cluster member: streams are not clustered yet; run --jetstream on one server of the cluster and the others reach its streams over routes")
+	}
 	eng, err := newStreamingEngine(cfg)
 	if err != nil {
 		return err
