@@ -22,7 +22,7 @@ func TestConsumerFetchAck(t *testing.T) {
 		var got []string
 		n, err := js.Fetch(ctx, "Q", "w", PullRequest{Batch: 2, Expires: 2 * time.Second}, func(m *Msg) error {
 			got = append(got, string(m.Data))
-			return m.Ack()
+			return m.AckSync(ctx)
 		})
 		if err != nil || n != 2 || fmt.Sprint(got) != "[1 2]" {
 			t.Fatalf("fetch: %d %v %v", n, got, err)
