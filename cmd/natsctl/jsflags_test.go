@@ -105,3 +105,20 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteTable(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	rows := [][]string{{"cfg", "3"}, {"sessions", "12"}}
+	if err := writeTable(ios, []string{"BUCKET", "VALUES"}, rows); err != nil || out.String() != "BUCKET\tVALUES\ncfg\t3\nsessions\t12\n" {
+		t.Fatalf("pipe: %q %v", out, err)
+	}
+	out.Reset()
+	ios.OutTTY = true
+	if err := writeTable(ios, []string{"BUCKET", "VALUES"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 4 || !strings.Contains(out.String(), "sessions") || strings.Contains(out.String(), "\t") {
+		t.Fatalf("terminal table:\n%s", out)
+	}
+}
