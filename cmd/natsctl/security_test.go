@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nkeys"
 	"golang.org/x/crypto/bcrypt"
@@ -106,7 +107,7 @@ func TestSecurity_CommandsAndClientEachMethod(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			servers := map[string]func(t *testing.T) string{
 				"natsctl": func(t *testing.T) string {
-					s := servertest.Run(t, m.opts)
+					s := servertest.Run(t, m.opts, func(o *server.Options) { o.AuthTimeout = 20 * time.Second }) // a loaded machine
 					if s.TLSRequired() {
 						return "tls://" + s.Addr().String()
 					}

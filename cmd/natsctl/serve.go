@@ -25,6 +25,7 @@ type serveOptions struct {
 	configFile string
 	signal     string
 	getenv     func(string) string
+	profile    int // hidden: pprof HTTP port (serveprofile.go)
 	// ready, when set, is called with the started server (tests).
 	ready func(*server.Server)
 }
@@ -63,6 +64,7 @@ Security (docs/security.md has the details):
   --tlsverify --tlscacert CA     mutual TLS: client certificates are required
   tls { verify_and_map: true }   the certificate's subject names the user
   tls { handshake_first: true }  TLS before INFO (nats.TLSHandshakeFirst())
+  --https_port 8443     monitoring over HTTPS with the same certificate
   Failed authentication gets -ERR 'Authorization Violation' and is closed; a
   client that does not authenticate within authorization.timeout (2s) gets
   -ERR 'Authentication Timeout'. Permission violations get
@@ -106,6 +108,8 @@ Security (docs/security.md has the details):
 	f.SortFlags = false
 	f.StringVarP(&so.configFile, "config", "c", "", "config file (nats-server .conf, YAML, TOML or JSON)")
 	addServeFlags(f)
+	f.IntVar(&so.profile, "profile", 0, "serve pprof on 127.0.0.1:PORT (for benchmarks)")
+	_ = f.MarkHidden("profile")
 	f.StringVar(&so.signal, "signal", "", "send a signal to a running server and exit: stop, quit, term, reload, reopen or ldm, optionally =PID or =PIDFILE")
 	return cmd
 }
@@ -155,6 +159,14 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	if err := s.Start(); err != nil {
 		s.Shutdown(context.Background())
 		return err
+	}
+	if so.profile > 0 {
+		stop, err := startProfiler(so.profile, cfg.Logger)
+		if err != nil {
+			s.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	if so.ready != nil {
 		so.ready(s)

@@ -225,8 +225,12 @@ func confStrings(v any) ([]string, error) {
 	return nil, fmt.Errorf("want a subject or a list of subjects, got %v", v)
 }
 
-// checkTLSFlags applies nats-server's --tls rule: TLS needs a certificate.
-func checkTLSFlags(c *serveConfig) error {
+// finishSecurity applies nats-server's --tls rule (TLS needs a
+// certificate), and lets https_port replace the default http_port.
+func finishSecurity(c *serveConfig) error {
+	if c.HTTPSPort != 0 {
+		c.HTTPPort = 0
+	}
 	if (c.TLSFlag || c.TLS.Verify) && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		return fmt.Errorf("tls: --tls and --tlsverify need a certificate and key (--tlscert, --tlskey, or cert_file and key_file in the tls block)")
 	}

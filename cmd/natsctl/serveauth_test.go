@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
@@ -308,5 +309,41 @@ func TestSecurityDoc_ConfigExamplesParse(t *testing.T) {
 	}
 	if n < 3 {
 		t.Fatalf("found %d config examples in docs/security.md", n)
+	}
+}
+
+// FuzzServeConfig_SecurityDecoders feeds arbitrary structured values (as
+// JSON, the shape every config reader produces) to the authorization and tls
+// decoders: errors are fine, panics are not.
+func FuzzServeConfig_SecurityDecoders(f *testing.F) {
+	f.Add(`[{"user":"a","password":"b","permissions":{"publish":{"allow":["a"],"deny":"b"},"allow_responses":{"max":2,"expires":3}}}]`)
+	f.Add(`{"publish":"x","subscribe":["y","z q"],"allow_responses":true}`)
+	f.Add(`[{"nkey":"U","perms":{"sub":{"deny":[1]}}}]`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var v any
+		if json.Unmarshal([]byte(doc), &v) != nil {
+			return
+		}
+		decodeUsers(v)
+		decodePermissionsOpt(v)
+		decodeUsers(doc) // as an environment value
+		vals := map[string]any{"authorization": v, "tls": v}
+		if flattenBlocks(vals) == nil {
+			for i := range serveSpecs {
+				if x, ok := vals[serveSpecs[i].key]; ok {
+					serveSpecs[i].parse(x)
+				}
+			}
+		}
+	})
+}
+
+func TestServeAuthConfig_HTTPSPortReplacesHTTP(t *testing.T) {
+	cfg, err := parseServe(t, nil, "--https_port", "8443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPSPort != 8443 || cfg.HTTPPort != 0 {
+		t.Fatalf("https_port %d http_port %d", cfg.HTTPSPort, cfg.HTTPPort)
 	}
 }

@@ -118,6 +118,8 @@ var serveSpecs = []optSpec{
 		usage: "permissions of users that have none (config file only)", set: func(c *serveConfig, v any) { c.Auth.DefaultPermissions = v.(*server.Permissions) }},
 	{key: "require_auth", flag: "require_auth", kind: kindBool, def: "false",
 		usage: "refuse to start on a non-loopback address without authentication", set: func(c *serveConfig, v any) { c.RequireAuth = v.(bool) }},
+	{key: "https_port", flag: "https_port", kind: kindInt, def: "0", min: -1, max: 65535,
+		usage: "serve monitoring over HTTPS on this port with the TLS certificate, instead of http_port", set: func(c *serveConfig, v any) { c.HTTPSPort = int(v.(int64)) }},
 	{key: "tls", flag: "tls", kind: kindBool, def: "false",
 		usage: "enable TLS (needs --tlscert and --tlskey)", set: func(c *serveConfig, v any) { c.TLSFlag = v.(bool) }},
 	{key: "tls.cert_file", flag: "tlscert", kind: kindString,
@@ -269,7 +271,7 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 			c.cluster.explicit = append(c.cluster.explicit, s.key)
 		}
 	}
-	if err := checkTLSFlags(c); err != nil {
+	if err := finishSecurity(c); err != nil {
 		return nil, err
 	}
 	return c, c.finishCluster()

@@ -15,6 +15,18 @@ type JSInfo struct {
 	Messages  uint64          `json:"messages"`
 	Bytes     uint64          `json:"bytes"`
 	Total     int             `json:"total"` // accounts with streaming, before paging
+	// AccountDetails is present with ?accounts, ?streams or ?consumers.
+	AccountDetails []*JSAccountDetail `json:"account_details,omitempty"`
+}
+
+// JSAccountDetail is one account's streaming use and, with ?streams or
+// ?consumers, its streams (the engine's stream_detail entries, in
+// nats-server's StreamDetail shape).
+type JSAccountDetail struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	JetStreamStats
+	Streams any `json:"stream_detail,omitempty"`
 }
 
 // JetStreamConfig is the streaming engine's configuration.

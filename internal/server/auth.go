@@ -315,6 +315,14 @@ func newSecurity(o *Options) (*authenticator, *tls.Config, error) {
 	if tlsConf == nil && (o.TLS.verify() || o.TLS.HandshakeFirst) {
 		return nil, nil, errors.New("tls: verify and handshake_first need a certificate and key (cert_file/key_file, --tlscert/--tlskey)")
 	}
+	switch {
+	case o.HTTPSPort != 0 && tlsConf == nil:
+		return nil, nil, errors.New("https_port: monitoring over HTTPS needs the TLS certificate and key (tls cert_file/key_file, --tlscert/--tlskey)")
+	case o.HTTPSPort != 0 && o.HTTPPort != 0:
+		return nil, nil, errors.New("http_port and https_port: monitoring is served over one of them; set the other to 0")
+	case o.HTTPSPort < -1 || o.HTTPSPort > 65535:
+		return nil, nil, fmt.Errorf("https_port: %d is out of range (0 for off, -1 for a random port, or 1-65535)", o.HTTPSPort)
+	}
 	auth, err := newAuthenticator(&o.Auth, o.TLS.VerifyAndMap)
 	if err != nil {
 		return nil, nil, err

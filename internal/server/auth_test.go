@@ -24,6 +24,8 @@ type authFixture struct {
 	nkey     nkeys.KeyPair // the nkey user's key pair
 	nkeyPub  string
 	bcrypted string // bcrypt of "password"
+	// fastTimeout sets a short auth timeout, for the test of it.
+	fastTimeout bool
 }
 
 func newAuthFixture(t *testing.T) *authFixture {
@@ -40,10 +42,12 @@ func newAuthFixture(t *testing.T) *authFixture {
 	return &authFixture{nkey: kp, nkeyPub: pub, bcrypted: string(h)}
 }
 
-// conf is the nats-server configuration of the users below.
+// conf is the nats-server configuration of the users below. The auth
+// timeout is long so that a loaded test machine does not hit it, except in
+// the test of the timeout itself (fastTimeout).
 func (f *authFixture) conf() string {
 	return fmt.Sprintf(`authorization {
-  timeout: 0.5
+  timeout: %v
   users = [
     {user: alice, password: secret, permissions: {
       publish: {allow: ["foo.>", "_INBOX.>"], deny: ["foo.bar"]}
@@ -54,12 +58,19 @@ func (f *authFixture) conf() string {
     {nkey: %s, permissions: {publish: {deny: ">"}}}
   ]
 }
-`, f.bcrypted, f.nkeyPub)
+`, f.timeout().Seconds(), f.bcrypted, f.nkeyPub)
+}
+
+func (f *authFixture) timeout() time.Duration {
+	if f.fastTimeout {
+		return 500 * time.Millisecond
+	}
+	return 20 * time.Second
 }
 
 // options are the same users for our server.
 func (f *authFixture) options(o *server.Options) {
-	o.AuthTimeout = 500 * time.Millisecond
+	o.AuthTimeout = f.timeout()
 	o.Auth.Users = []server.User{
 		{Username: "alice", Password: "secret", Permissions: &server.Permissions{
 			Publish:   &server.SubjectPermission{Allow: []string{"foo.>", "_INBOX.>"}, Deny: []string{"foo.bar"}},
@@ -123,7 +134,6 @@ var authCases = []struct {
 	{"bcrypt password", []string{`CONNECT {"user":"bob","pass":"password","verbose":false}` + "\r\nPING\r\n"}, "PONG\r\n", false},
 	{"bcrypt wrong password", []string{`CONNECT {"user":"bob","pass":"Password"}` + "\r\n"}, authViolation, true},
 	{"bcrypt hash as password", nil, authViolation, true}, // send filled in below
-	{"auth timeout", nil, "-ERR 'Authentication Timeout'\r\n", true},
 	{"permissions", []string{`CONNECT {"user":"alice","pass":"secret"}` + "\r\n",
 		"SUB foo.x 1\r\n", "SUB foo.secret 2\r\n", "SUB bar 3\r\n",
 		"PUB foo.x 1\r\na\r\n", "PUB foo.bar 1\r\nb\r\n", "PUB bar 1\r\nc\r\n", "PING\r\n"},
@@ -172,6 +182,28 @@ func TestAuth_Wire(t *testing.T) {
 				rc.expectOpen()
 			})
 		}
+	})
+}
+
+func TestAuth_Timeout(t *testing.T) {
+	f := newAuthFixture(t)
+	f.fastTimeout = true
+	bothServers(t, f.options, f.conf(), func(t *testing.T, addr string) {
+		silent := dialAddr(t, addr)
+		half := dialAddr(t, addr)
+		half.send("CONN") // an unfinished CONNECT does not stop the clock
+		for _, rc := range []*rawConn{silent, half} {
+			if got := rc.expectClosed(); got != "-ERR 'Authentication Timeout'\r\n" {
+				t.Fatalf("got %q", got)
+			}
+		}
+		// A client that authenticated in time is not cut off later.
+		ok := dialAddr(t, addr)
+		ok.send(`CONNECT {"user":"alice","pass":"secret","verbose":false}` + "\r\nPING\r\n")
+		ok.expect("PONG\r\n")
+		silent2 := dialAddr(t, addr)
+		silent2.expectClosed() // a full auth timeout has passed for ok too
+		ok.expectOpen()
 	})
 }
 

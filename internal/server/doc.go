@@ -10,8 +10,18 @@
 // subscriber's mu and remembers the subscriber; after the whole read batch it
 // wakes each touched writer once (one wake-up per connection per batch). The
 // writer swaps the buffer out under mu and writes it outside the lock. The
-// accept loop, the per-connection ping timer and lame-duck mode are the other
-// goroutines; all are counted in Server.wg.
+// accept loop, the per-connection ping timer, lame-duck mode, the monitoring
+// HTTP server (monitor_http.go; its request handlers are net/http's, cut off
+// by Shutdown) and the slow-consumer attribution of a closed connection are
+// the other goroutines; all are counted in Server.wg.
+//
+// # Monitoring
+//
+// Monitoring adds no per-message work beyond the existing counters and the
+// sampled top-subjects countdown (subjz.go): /varz, /connz, /subsz and
+// /metrics are built from snapshots, each connection copied under its mu
+// for a moment (monitor.go). Closed connections are kept in a bounded ring
+// (closedconns.go).
 //
 // # Routes (clustering)
 //
@@ -29,6 +39,7 @@
 // goroutine never holds two conn.mu at once, and no I/O happens under any
 // lock. The Sublist's onChange hook (route interest) runs after Sublist.mu
 // is released and takes cluster.mu, then conn.mu of each route.
+// Monitoring: subjSampler.mu -> subjectTop.mu; closedRing.mu is taken alone.
 //
 // Security (auth.go, perms.go, tls.go): a connection's permissions are an
 // atomic pointer set by its read goroutine on CONNECT and read by publishers

@@ -66,6 +66,27 @@ type JSZProvider interface {
 	JSInfo() monitorapi.JSInfo
 }
 
+// JSZStreamDetailer is implemented by an engine that can list its streams
+// (and their consumers) for /jsz?streams=true&consumers=true; the value is
+// encoded as the stream_detail array.
+type JSZStreamDetailer interface {
+	JSZStreams(consumers, config bool) any
+}
+
+// JSZ is the /jsz document with the details the query asks for.
+func (s *Server) JSZ(accounts, streams, consumers, config bool) monitorapi.JSInfo {
+	info := s.JSInfo()
+	if info.Disabled || !(accounts || streams || consumers) {
+		return info
+	}
+	acc := &monitorapi.JSAccountDetail{Name: globalAccount, ID: globalAccount, JetStreamStats: info.JetStreamStats}
+	if d, ok := s.opts.Engine.(JSZStreamDetailer); ok && (streams || consumers) {
+		acc.Streams = d.JSZStreams(consumers, config)
+	}
+	info.AccountDetails = []*monitorapi.JSAccountDetail{acc}
+	return info
+}
+
 // JSInfo is the /jsz document: the engine's, or one saying streaming is
 // disabled when no engine reports it.
 func (s *Server) JSInfo() monitorapi.JSInfo {

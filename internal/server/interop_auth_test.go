@@ -16,6 +16,9 @@ import (
 	"github.com/natsctl/natsctl/internal/server/servertest"
 )
 
+// slowAuth keeps a loaded test machine from hitting the auth timeout.
+func slowAuth(o *server.Options) { o.AuthTimeout = 20 * time.Second }
+
 // roundTrip checks an authenticated nats.go connection works end to end.
 func roundTrip(t *testing.T, nc *nats.Conn) {
 	t.Helper()
@@ -46,7 +49,7 @@ func connectFails(t *testing.T, url string, opts ...nats.Option) {
 }
 
 func TestInteropAuth_Token(t *testing.T) {
-	s := servertest.Run(t, func(o *server.Options) { o.Auth.Token = "s3cr3t" })
+	s := servertest.Run(t, slowAuth, func(o *server.Options) { o.Auth.Token = "s3cr3t" })
 	roundTrip(t, connect(t, s, nats.Token("s3cr3t")))
 	connectFails(t, s.ClientURL(), nats.Token("wrong"))
 	connectFails(t, s.ClientURL())
@@ -54,7 +57,7 @@ func TestInteropAuth_Token(t *testing.T) {
 
 func TestInteropAuth_UserPassword(t *testing.T) {
 	h, _ := bcrypt.GenerateFromPassword([]byte("hunter2"), bcrypt.MinCost)
-	s := servertest.Run(t, func(o *server.Options) {
+	s := servertest.Run(t, slowAuth, func(o *server.Options) {
 		o.Auth.Users = []server.User{{Username: "plain", Password: "pw"}, {Username: "hashed", Password: string(h)}}
 	})
 	roundTrip(t, connect(t, s, nats.UserInfo("plain", "pw")))
@@ -74,7 +77,7 @@ func TestInteropAuth_Nkey(t *testing.T) {
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	s := servertest.Run(t, func(o *server.Options) { o.Auth.Users = []server.User{{Nkey: pub}} })
+	s := servertest.Run(t, slowAuth, func(o *server.Options) { o.Auth.Users = []server.User{{Nkey: pub}} })
 
 	roundTrip(t, connect(t, s, nats.Nkey(pub, kp.Sign)))
 	seedFile := filepath.Join(t.TempDir(), "user.nk")
@@ -95,7 +98,7 @@ func TestInteropAuth_Nkey(t *testing.T) {
 
 func TestInteropAuth_TLS(t *testing.T) {
 	pki := newTestPKI(t)
-	s := servertest.Run(t, pki.tlsOptions)
+	s := servertest.Run(t, slowAuth, pki.tlsOptions)
 	url := "tls://" + s.Addr().String()
 	roundTrip(t, connect(t, s, nats.RootCAs(pki.CA), nats.Secure(pki.clientConfig(t, "", ""))))
 	nc, err := nats.Connect(url, nats.RootCAs(pki.CA))
@@ -115,7 +118,7 @@ func TestInteropAuth_TLS(t *testing.T) {
 
 func TestInteropAuth_MutualTLS(t *testing.T) {
 	pki := newTestPKI(t)
-	s := servertest.Run(t, func(o *server.Options) { pki.tlsOptions(o); o.TLS.Verify = true })
+	s := servertest.Run(t, slowAuth, func(o *server.Options) { pki.tlsOptions(o); o.TLS.Verify = true })
 	roundTrip(t, connect(t, s, nats.RootCAs(pki.CA), nats.ClientCert(pki.ClientCert, pki.ClientK)))
 	nc, err := nats.Connect(s.ClientURL(), nats.RootCAs(pki.CA), nats.NoReconnect(), nats.Timeout(5*time.Second))
 	if err == nil {
@@ -131,7 +134,7 @@ func TestInteropAuth_MutualTLS(t *testing.T) {
 
 func TestInteropAuth_TLSFirst(t *testing.T) {
 	pki := newTestPKI(t)
-	s := servertest.Run(t, func(o *server.Options) { pki.tlsOptions(o); o.TLS.HandshakeFirst = true })
+	s := servertest.Run(t, slowAuth, func(o *server.Options) { pki.tlsOptions(o); o.TLS.HandshakeFirst = true })
 	roundTrip(t, connect(t, s, nats.RootCAs(pki.CA), nats.TLSHandshakeFirst()))
 	// A client expecting INFO first gets nothing and times out.
 	nc, err := nats.Connect(s.ClientURL(), nats.RootCAs(pki.CA), nats.NoReconnect(), nats.Timeout(500*time.Millisecond))
@@ -143,7 +146,7 @@ func TestInteropAuth_TLSFirst(t *testing.T) {
 
 func TestInteropAuth_CertificateMappedUser(t *testing.T) {
 	pki := newTestPKI(t)
-	s := servertest.Run(t, func(o *server.Options) {
+	s := servertest.Run(t, slowAuth, func(o *server.Options) {
 		pki.tlsOptions(o)
 		o.TLS.VerifyAndMap = true
 		o.Auth.Users = []server.User{{Username: "CN=alice,O=Acme", Permissions: &server.Permissions{
@@ -154,7 +157,7 @@ func TestInteropAuth_CertificateMappedUser(t *testing.T) {
 }
 
 func TestInteropAuth_Permissions(t *testing.T) {
-	s := servertest.Run(t, func(o *server.Options) {
+	s := servertest.Run(t, slowAuth, func(o *server.Options) {
 		o.Auth.Users = []server.User{
 			{Username: "client", Password: "c", Permissions: &server.Permissions{
 				Publish:   &server.SubjectPermission{Allow: []string{"svc.*"}},

@@ -60,15 +60,15 @@ func (m *monitor) reqStats() map[string]uint64 {
 // in use fails there and MonitorAddr is known before Start).
 func (s *Server) listenMonitor() error {
 	s.mon.subjRate.Store(defaultSubjRate)
-	if s.opts.HTTPPort == 0 {
+	if s.opts.HTTPPort == 0 && s.opts.HTTPSPort == 0 {
 		return nil
 	}
-	port := max(s.opts.HTTPPort, 0)
+	port := max(s.opts.HTTPPort, s.opts.HTTPSPort, 0) // one of them is 0 (newSecurity)
 	ln, err := net.Listen("tcp", net.JoinHostPort(s.opts.HTTPHost, strconv.Itoa(port)))
 	if err != nil {
 		return fmt.Errorf("listen for monitoring on %s:%d: %w", s.opts.HTTPHost, s.opts.HTTPPort, err)
 	}
-	s.mon.ln = ln
+	s.mon.ln = s.monitorTLS(ln) // HTTPS when https_port is set (tls.go)
 	s.mon.srv = &http.Server{
 		Handler:           s.monitorHandler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -117,6 +117,9 @@ func (s *Server) MonitorURL() string {
 	if a == nil {
 		return ""
 	}
+	if s.opts.HTTPSPort != 0 {
+		return "https://" + a.String()
+	}
 	return "http://" + a.String()
 }
 
@@ -147,7 +150,9 @@ func (s *Server) monitorHandler() http.Handler {
 		writeResult(w, az, err)
 	})
 	handle(6, func(w http.ResponseWriter, r *http.Request) {
-		info := s.JSInfo()
+		q := r.URL.Query()
+		flag := func(k string) bool { b, _ := strconv.ParseBool(q.Get(k)); return b }
+		info := s.JSZ(flag("accounts"), flag("streams"), flag("consumers"), flag("config"))
 		writeJSON(w, http.StatusOK, &info)
 	})
 	handle(7, s.handleHealthz)

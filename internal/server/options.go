@@ -54,6 +54,9 @@ type Options struct {
 	// RequireAuth refuses to start on a non-loopback address without
 	// authentication (otherwise the server starts with a warning).
 	RequireAuth bool
+	// HTTPSPort serves monitoring over HTTPS with the TLS certificate
+	// instead of HTTP (nats-server's https_port); -1 for a random port.
+	HTTPSPort int
 	// ClientAdvertise is the host[:port] put in connect_urls for this
 	// server instead of its bound address (behind NAT, or bound to 0.0.0.0).
 	ClientAdvertise string

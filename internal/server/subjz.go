@@ -32,7 +32,7 @@ import (
 // A /subjz request merges the server table with every open connection's
 // map. Counts are estimates; with subjRate 1 they are exact.
 const (
-	defaultSubjRate = 32
+	defaultSubjRate = 64
 	subjExactFirst  = 1000 // a connection's first messages are all counted
 	maxLocalSubj    = 64
 	maxTopSubjects  = 4096

@@ -88,7 +88,7 @@ func TestSubjz_SampledEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	sz := subjz(t, s, "")
-	if sz.Sampling != 32 || len(sz.Subjects) != 2 || sz.Subjects[0].Subject != "hot" {
+	if sz.Sampling != 64 || len(sz.Subjects) != 2 || sz.Subjects[0].Subject != "hot" {
 		t.Fatalf("%+v", sz)
 	}
 	for _, e := range sz.Subjects {

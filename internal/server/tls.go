@@ -129,5 +129,14 @@ func (c *conn) peerCerts() []*x509.Certificate {
 	return nil
 }
 
+// monitorTLS wraps the monitoring listener in TLS when https_port is set,
+// with the client certificate and settings (as nats-server does).
+func (s *Server) monitorTLS(ln net.Listener) net.Listener {
+	if s.opts.HTTPSPort == 0 {
+		return ln
+	}
+	return tls.NewListener(ln, s.tlsConf.Clone())
+}
+
 // TLSRequired reports whether clients must use TLS.
 func (s *Server) TLSRequired() bool { return s.tlsConf != nil }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +234,48 @@ func TestTLS_ServerConfigForMonitoring(t *testing.T) {
 	}
 	if _, err := (&server.TLSOptions{CertFile: pki.Cert, KeyFile: pki.Key, MinVersion: "1.1"}).ServerConfig(); err == nil {
 		t.Fatal("min_version 1.1 accepted")
+	}
+}
+
+func TestTLS_MonitoringOverHTTPS(t *testing.T) {
+	pki := newTestPKI(t)
+	s := servertest.Run(t, func(o *server.Options) { pki.tlsOptions(o); o.HTTPSPort = -1 })
+	if !strings.HasPrefix(s.MonitorURL(), "https://") {
+		t.Fatalf("MonitorURL %q", s.MonitorURL())
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.clientConfig(t, "", "")}, Timeout: 5 * time.Second}
+	resp, err := hc.Get(s.MonitorURL() + "/varz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"server_id"`) {
+		t.Fatalf("GET /varz over HTTPS: %d %s", resp.StatusCode, body)
+	}
+	// Plain HTTP on the HTTPS port gets nothing useful.
+	if resp, err := http.Get("http://" + s.MonitorAddr().String() + "/varz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP served on the HTTPS monitoring port")
+		}
+	}
+}
+
+func TestTLS_MonitoringHTTPSOptionErrors(t *testing.T) {
+	pki := newTestPKI(t)
+	for name, f := range map[string]func(o *server.Options){
+		"without TLS":     func(o *server.Options) { o.HTTPSPort = -1 },
+		"with http_port":  func(o *server.Options) { pki.tlsOptions(o); o.HTTPSPort, o.HTTPPort = -1, -1 },
+		"port over range": func(o *server.Options) { pki.tlsOptions(o); o.HTTPSPort = 70000 },
+	} {
+		o := server.Options{Host: "127.0.0.1", Port: -1}
+		f(&o)
+		if s, err := server.New(o); err == nil {
+			s.Shutdown(t.Context())
+			t.Errorf("%s: accepted", name)
+		} else if !strings.Contains(err.Error(), "https_port") {
+			t.Errorf("%s: error %q does not name https_port", name, err)
+		}
 	}
 }

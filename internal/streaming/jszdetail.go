@@ -35,6 +35,9 @@ type ConsumerDetail struct {
 	TS             time.Time       `json:"ts"`
 }
 
+// JSZStreams is JSDetails for the server's /jsz handler.
+func (e *Engine) JSZStreams(consumers, config bool) any { return e.JSDetails(consumers, config) }
+
 // JSDetails returns the stream details for /jsz?streams=true; with
 // consumers, each stream's consumer details; with config, the
 // configurations too.
