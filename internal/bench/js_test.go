@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +92,96 @@ func runJSModes(t *testing.T, url string, storage string) {
 				t.Errorf("stream holds %d messages, want 1000", n)
 			}
 		})
+	}
+	// Without --replace a second run adds to the stream.
+	t.Run("js pub again", func(t *testing.T) {
+		runEnv(t, testEnv(t, url, cfg("js pub", 500, JSConfig{PubMode: "async"})))
+		if n := streamMsgs(t, js, "benchstream"); n != 1500 {
+			t.Errorf("stream holds %d messages, want 1500", n)
+		}
+	})
+	for _, seq := range []bool{false, true} {
+		t.Run("js get", func(t *testing.T) {
+			c := cfg("js get", 400, JSConfig{Sequential: seq})
+			c.Pubs = 2
+			res := runEnv(t, testEnv(t, url, c))
+			checkGroup(t, res, "get", 400, true)
+			if g := res.Group("get"); g.Bytes < 400*64 {
+				t.Errorf("get counted %d bytes, want at least %d", g.Bytes, 400*64)
+			}
+		})
+	}
+	for _, mode := range []string{"js consume", "js fetch"} {
+		t.Run(mode, func(t *testing.T) {
+			c := cfg(mode, 1200, JSConfig{Batch: 50})
+			c.Subs = 2
+			res := runEnv(t, testEnv(t, url, c))
+			checkGroup(t, res, "sub", 1200, false)
+			waitFor(t, func() (bool, string) {
+				ci, _, err := js.ConsumerInfo(context.Background(), "benchstream", "benchconsumer")
+				if err != nil {
+					return false, err.Error()
+				}
+				return ci.Delivered.Stream == 1200 && ci.NumAckPending == 0 && ci.AckFloor.Stream == 1200,
+					fmt.Sprintf("delivered %d, ack pending %d, ack floor %d", ci.Delivered.Stream, ci.NumAckPending, ci.AckFloor.Stream)
+			})
+		})
+	}
+	t.Run("js ordered", func(t *testing.T) {
+		c := cfg("js ordered", 1500, JSConfig{Batch: 200})
+		c.Subs = 2
+		res := runEnv(t, testEnv(t, url, c))
+		checkGroup(t, res, "sub", 3000, false) // each ordered consumer reads --msgs
+	})
+	t.Run("js consume too many", func(t *testing.T) {
+		_, err := Run(context.Background(), testEnv(t, url, cfg("js consume", 1501, JSConfig{})))
+		if err == nil || !strings.Contains(err.Error(), "fewer than --msgs") {
+			t.Errorf("err = %v, want fewer than --msgs", err)
+		}
+	})
+	t.Run("kv get empty", func(t *testing.T) {
+		_, err := Run(context.Background(), testEnv(t, url, cfg("kv get", 10, JSConfig{})))
+		if err == nil {
+			t.Error("kv get on a missing bucket: no error")
+		}
+	})
+	t.Run("kv put", func(t *testing.T) {
+		c := cfg("kv put", 600, JSConfig{Keys: 50, Replace: true})
+		c.Pubs = 2
+		res := runEnv(t, testEnv(t, url, c))
+		checkGroup(t, res, "put", 600, true)
+		si, err := js.StreamInfo(context.Background(), "KV_benchkv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if si.State.Msgs != 50 || si.State.LastSeq != 600 {
+			t.Errorf("bucket holds %d values (want 50, one per key), last revision %d (want 600)", si.State.Msgs, si.State.LastSeq)
+		}
+	})
+	t.Run("kv get", func(t *testing.T) {
+		c := cfg("kv get", 500, JSConfig{Keys: 50})
+		c.Pubs = 3
+		res := runEnv(t, testEnv(t, url, c))
+		checkGroup(t, res, "get", 500, true)
+		if g := res.Group("get"); g.Bytes != 500*64 {
+			t.Errorf("get counted %d bytes, want %d", g.Bytes, 500*64)
+		}
+	})
+}
+
+// waitFor polls cond until it holds or 10 seconds pass.
+func waitFor(t *testing.T, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met: %s", state)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
