@@ -185,11 +185,11 @@ func waitFor(t *testing.T, cond func() (bool, string)) {
 	}
 }
 
-func TestJS_EngineModes(t *testing.T) {
+func TestBenchJSModes_Engine(t *testing.T) {
 	runJSModes(t, jsServer(t), "file")
 }
 
-func TestJS_NatsServerModes(t *testing.T) {
+func TestBenchJSModes_NatsServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nats-server -js")
 	}

@@ -93,7 +93,7 @@ func (p *printer) printf(format string, a ...any) {
 	}
 }
 
-var roleNames = map[string]string{"pub": "Publishers", "sub": "Subscribers", "req": "Requesters", "rep": "Responders"}
+var roleNames = map[string]string{"pub": "Publishers", "sub": "Subscribers", "req": "Requesters", "rep": "Responders", "get": "Getters", "put": "Writers"}
 
 func (p *printer) group(g *Group, tty bool) {
 	name := roleNames[g.Role]

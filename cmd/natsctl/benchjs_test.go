@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/natsctl/natsctl/internal/bench"
+)
+
+// TestBenchJSCmd_EveryMode runs each streaming bench mode through the
+// command line on our server and (without -short) nats-server -js.
+func TestBenchJSCmd_EveryMode(t *testing.T) {
+	for name, url := range jsTargets(t) {
+		t.Run(name, func(t *testing.T) {
+			r := runner{t: t, url: url}
+			result := func(args ...string) *bench.Result {
+				t.Helper()
+				out := r.ok(append(args, "--json", "--monitor", "off", "--no-progress")...)
+				var res bench.Result
+				if err := json.Unmarshal([]byte(out), &res); err != nil {
+					t.Fatalf("%v: %s", err, out)
+				}
+				return &res
+			}
+			check := func(res *bench.Result, role string, msgs int64, clients int, latency bool) {
+				t.Helper()
+				g := res.Group(role)
+				if g == nil || g.Msgs != msgs || len(g.Clients) != clients || g.MsgsPerSec <= 0 {
+					t.Fatalf("%s: %s group %+v, want %d msgs from %d clients", res.Mode, role, g, msgs, clients)
+				}
+				if (res.Latency != nil) != latency {
+					t.Errorf("%s: latency %+v, want measured=%v", res.Mode, res.Latency, latency)
+				}
+			}
+			check(result("bench", "js", "pub", "--msgs", "400", "--size", "32", "--mode", "async", "--clients", "2", "--replace", "--storage", "memory"), "pub", 400, 2, false)
+			check(result("bench", "js", "pub", "--msgs", "100", "--size", "32"), "pub", 100, 1, true)
+			check(result("bench", "js", "get", "--msgs", "200", "--pub", "2", "--sequential"), "get", 200, 2, true)
+			check(result("bench", "js", "consume", "--msgs", "500", "--clients", "2", "--batch", "20"), "sub", 500, 2, false)
+			check(result("bench", "js", "fetch", "--msgs", "500", "--batch", "20", "--consumer", "other"), "sub", 500, 1, false)
+			check(result("bench", "js", "ordered", "--msgs", "500"), "sub", 500, 1, false)
+			check(result("bench", "kv", "put", "--msgs", "100", "--keys", "10", "--size", "16", "--clients", "2"), "put", 100, 2, true)
+			check(result("bench", "kv", "get", "--msgs", "100", "--keys", "10"), "get", 100, 1, true)
+
+			text := r.ok("bench", "js", "pub", "--msgs", "50", "--mode", "batch", "--batch", "10", "--monitor", "off", "--no-progress")
+			if !strings.Contains(text, "js pub: 1 pub") || !strings.Contains(text, "Publishers:") {
+				t.Errorf("text report:\n%s", text)
+			}
+			r.fails("--mode \"often\"", "bench", "js", "pub", "--mode", "often", "--monitor", "off")
+			r.fails("fewer than --msgs", "bench", "js", "consume", "--msgs", "100000", "--monitor", "off")
+			r.fails("no stream nostream", "bench", "js", "get", "--stream", "nostream", "--monitor", "off")
+		})
+	}
+}
