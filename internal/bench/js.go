@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,16 +16,16 @@ import (
 // JSConfig holds the parameters of the streaming modes ("js ...", "kv
 // ..."); the core modes ignore it. Zero values take jsDefaults.
 type JSConfig struct {
-	Stream     string // stream to publish to or read from
-	Storage    string // "file" or "memory", for a stream or bucket the run creates
-	Replace    bool   // delete and recreate the stream or bucket first
-	PubMode    string // js pub: "sync", "async" or "batch"
-	MaxPending int    // js pub --mode async: outstanding acks per publisher
-	Batch      int    // js pub --mode batch, js fetch/consume/ordered: messages per batch or pull
-	Consumer   string // durable consumer of js consume and js fetch
-	Sequential bool   // js get: read sequences in order instead of at random
-	Bucket     string // kv modes
-	Keys       int    // kv modes: distinct keys
+	Stream     string `json:"stream,omitempty"`      // stream to publish to or read from
+	Storage    string `json:"storage,omitempty"`     // "file" or "memory", for a stream or bucket the run creates
+	Replace    bool   `json:"replace,omitempty"`     // delete and recreate the stream or bucket first
+	PubMode    string `json:"pub_mode,omitempty"`    // js pub: "sync", "async" or "batch"
+	MaxPending int    `json:"max_pending,omitempty"` // js pub --mode async: outstanding acks per publisher
+	Batch      int    `json:"batch,omitempty"`       // js pub --mode batch, js fetch/consume/ordered: messages per batch or pull
+	Consumer   string `json:"consumer,omitempty"`    // durable consumer of js consume and js fetch
+	Sequential bool   `json:"sequential,omitempty"`  // js get, kv get: read in order instead of at random
+	Bucket     string `json:"bucket,omitempty"`      // kv modes
+	Keys       int    `json:"keys,omitempty"`        // kv modes: distinct keys
 }
 
 func (c *JSConfig) defaults() {
@@ -52,6 +53,16 @@ func (c *JSConfig) defaults() {
 	if c.Keys == 0 {
 		c.Keys = 100
 	}
+}
+
+// summary is the streaming parameters a report repeats, nil for a core
+// mode.
+func (c *JSConfig) summary(mode string) *JSConfig {
+	if !strings.HasPrefix(mode, "js ") && !strings.HasPrefix(mode, "kv ") {
+		return nil
+	}
+	s := *c
+	return &s
 }
 
 func (c *JSConfig) check() error {

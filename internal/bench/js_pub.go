@@ -62,6 +62,9 @@ func (jsPub) Run(ctx context.Context, e *Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if errors.Is(firstErr, jsclient.ErrNoStream) {
+		return nil, fmt.Errorf("%w: stream %s does not store %s (use --replace, or another --stream)", firstErr, e.JS.Stream, e.Subject)
+	}
 	if n := failed.Load(); n > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d publishes were not stored: %v", n, firstErr))
 	}

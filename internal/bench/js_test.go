@@ -85,6 +85,9 @@ func runJSModes(t *testing.T, url string, storage string) {
 			c.Pubs = pm.pubs
 			res := runEnv(t, testEnv(t, url, c))
 			checkGroup(t, res, "pub", 1000, pm.mode == "sync")
+			if res.Config.JS == nil || res.Config.JS.PubMode != pm.mode || res.Config.JS.Stream != "benchstream" {
+				t.Errorf("config summary %+v", res.Config.JS)
+			}
 			if g := res.Group("pub"); len(g.Clients) != pm.pubs {
 				t.Errorf("%d publishers, want %d", len(g.Clients), pm.pubs)
 			}
@@ -108,6 +111,34 @@ func runJSModes(t *testing.T, url string, storage string) {
 			checkGroup(t, res, "get", 400, true)
 			if g := res.Group("get"); g.Bytes < 400*64 {
 				t.Errorf("get counted %d bytes, want at least %d", g.Bytes, 400*64)
+			}
+		})
+	}
+	t.Run("js get without direct", func(t *testing.T) {
+		sc := jsclient.StreamConfig{Name: "nodirect", Subjects: []string{"nodirect"}, Replicas: 1, MaxMsgs: -1, MaxBytes: -1,
+			MaxMsgsPerSubject: -1, MaxMsgSize: -1, MaxConsumers: -1, Compression: "none"}
+		if _, _, err := js.CreateStream(context.Background(), "nodirect", sc); err != nil {
+			t.Fatal(err)
+		}
+		c := cfg("js pub", 100, JSConfig{Stream: "nodirect", PubMode: "batch"})
+		c.Subject = "nodirect"
+		runEnv(t, testEnv(t, url, c))
+		c = cfg("js get", 100, JSConfig{Stream: "nodirect"})
+		res := runEnv(t, testEnv(t, url, c))
+		if g := res.Group("get"); g.Msgs != 100 || g.Bytes < 100*64 {
+			t.Errorf("get group %+v", g)
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "STREAM.MSG.GET") {
+			t.Errorf("warnings %q, want one about STREAM.MSG.GET", res.Warnings)
+		}
+	})
+	for _, mode := range []string{"sync", "async"} {
+		t.Run("js pub to another subject "+mode, func(t *testing.T) {
+			c := cfg("js pub", 10, JSConfig{PubMode: mode})
+			c.Subject = "elsewhere"
+			_, err := Run(context.Background(), testEnv(t, url, c))
+			if err == nil || !strings.Contains(err.Error(), "does not store elsewhere") {
+				t.Errorf("err = %v, want does not store elsewhere", err)
 			}
 		})
 	}
