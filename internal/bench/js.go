@@ -65,6 +65,35 @@ func (c *JSConfig) summary(mode string) *JSConfig {
 	return &s
 }
 
+// describe says what a streaming run worked on, for the report's first
+// line.
+func (c *JSConfig) describe(mode string) string {
+	order := "random"
+	if c.Sequential {
+		order = "sequential"
+	}
+	switch mode {
+	case "js pub":
+		s := fmt.Sprintf("stream %s (%s), %s acks", c.Stream, c.Storage, c.PubMode)
+		switch c.PubMode {
+		case "async":
+			s += fmt.Sprintf(", at most %d pending", c.MaxPending)
+		case "batch":
+			s += fmt.Sprintf(", batches of %d", c.Batch)
+		}
+		return s
+	case "js get":
+		return fmt.Sprintf("stream %s, %s sequences", c.Stream, order)
+	case "js consume", "js fetch":
+		return fmt.Sprintf("stream %s, consumer %s, pulls of %d", c.Stream, c.Consumer, c.Batch)
+	case "js ordered":
+		return fmt.Sprintf("stream %s, pulls of %d", c.Stream, c.Batch)
+	case "kv put":
+		return fmt.Sprintf("bucket %s (%s), %d keys", c.Bucket, c.Storage, c.Keys)
+	}
+	return fmt.Sprintf("bucket %s, %d keys, %s order", c.Bucket, c.Keys, order)
+}
+
 func (c *JSConfig) check() error {
 	switch {
 	case c.Storage != "file" && c.Storage != "memory":
