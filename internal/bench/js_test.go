@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +227,30 @@ func TestBenchJSModes_NatsServer(t *testing.T) {
 	}
 	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
 	runJSModes(t, p.ClientURL, "memory")
+}
+
+// TestBenchJSScenarios_Parse keeps bench/js-scenarios.txt readable by
+// `bench compare` and its figures measured by the modes it names.
+func TestBenchJSScenarios_Parse(t *testing.T) {
+	b, err := os.ReadFile("../../bench/js-scenarios.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scs, err := ParseScenarios(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scs) < 3 {
+		t.Fatalf("%d scenarios", len(scs))
+	}
+	for _, sc := range scs {
+		if len(sc.Args) < 2 || sc.Args[0]+" "+sc.Args[1] != "js pub" {
+			t.Errorf("%s: args %q, want js pub", sc.Name, sc.Args)
+		}
+		for _, f := range sc.Figures {
+			if f != "pub msgs/s" && f != "p50" && f != "p99" {
+				t.Errorf("%s: figure %s is not measured by js pub", sc.Name, f)
+			}
+		}
+	}
 }
