@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/natsctl/natsctl/internal/bench"
+	"github.com/natsctl/natsctl/internal/iostreams"
 )
 
 // TestBenchJSCmd_EveryMode runs each streaming bench mode through the
@@ -50,5 +52,43 @@ func TestBenchJSCmd_EveryMode(t *testing.T) {
 			r.fails("fewer than --msgs", "bench", "js", "consume", "--msgs", "100000", "--monitor", "off")
 			r.fails("no stream nostream", "bench", "js", "get", "--stream", "nostream", "--monitor", "off")
 		})
+	}
+}
+
+func TestBenchJSFlags(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *benchOptions
+	capture := func(_ context.Context, o *benchOptions) error { got = o; return nil }
+	cmd := newBenchCmd(&deps{IO: ios}, capture)
+	cmd.SetArgs([]string{"js", "pub", "--mode", "async", "--max-pending", "8", "--batch", "9", "--stream", "s1",
+		"--storage", "memory", "--replace", "--clients", "3", "--msgs", "10"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	j := got.Config.JS
+	if got.Config.Mode != "js pub" || j.PubMode != "async" || j.MaxPending != 8 || j.Batch != 9 || j.Stream != "s1" ||
+		j.Storage != "memory" || !j.Replace || got.Config.Pubs != 3 || got.Clients != 0 || got.Config.Msgs != 10 {
+		t.Fatalf("js pub options %+v", got)
+	}
+	cmd = newBenchCmd(&deps{IO: ios}, capture)
+	cmd.SetArgs([]string{"kv", "get", "--bucket", "b1", "--keys", "7", "--sequential", "--clients", "2"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if j := got.Config.JS; got.Config.Mode != "kv get" || j.Bucket != "b1" || j.Keys != 7 || !j.Sequential || got.Config.Pubs != 2 {
+		t.Fatalf("kv get options %+v", got)
+	}
+	cmd = newBenchCmd(&deps{IO: ios}, capture)
+	cmd.SetArgs([]string{"js", "consume", "--consumer", "c1", "--clients", "4"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if j := got.Config.JS; got.Config.Mode != "js consume" || j.Consumer != "c1" || got.Clients != 4 || got.Config.Pubs != 0 {
+		t.Fatalf("js consume options %+v", got)
+	}
+	for _, path := range [][]string{{"js", "pub"}, {"js", "get"}, {"js", "consume"}, {"js", "fetch"}, {"js", "ordered"}, {"kv", "put"}, {"kv", "get"}} {
+		if sub, _, err := cmd.Find(path); err != nil || sub.Name() != path[1] || sub.Parent().Name() != path[0] {
+			t.Errorf("no bench %s command", strings.Join(path, " "))
+		}
 	}
 }
