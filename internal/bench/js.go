@@ -168,12 +168,14 @@ func (cs *conns) close() {
 }
 
 // ensureStream creates the bench stream on subject unless it exists (or
-// recreates it with Replace).
+// recreates it with Replace); for an existing stream it notes its storage
+// in c.
 func ensureStream(ctx context.Context, js *jsclient.JS, c *Config) error {
 	name := c.JS.Stream
-	_, err := js.StreamInfo(ctx, name)
+	si, err := js.StreamInfo(ctx, name)
 	switch {
 	case err == nil && !c.JS.Replace:
+		c.JS.Storage = si.Config.Storage.String() // the report says what was measured
 		return nil
 	case err == nil:
 		if err := js.DeleteStream(ctx, name); err != nil {

@@ -52,9 +52,9 @@ func (jsPub) Run(ctx context.Context, e *Env) (*Result, error) {
 		var acked int64
 		var err error
 		if e.JS.PubMode == "sync" {
-			acked, err = pubSync(ctx, e, nc, msg, counts[i], lat, noteErr)
+			acked, err = pubSync(ctx, e, nc, msg, i, counts[i], lat, noteErr)
 		} else {
-			acked, err = pubAsync(ctx, e, nc, msg, counts[i], noteErr)
+			acked, err = pubAsync(ctx, e, nc, msg, i, counts[i], noteErr)
 		}
 		st.Msgs, st.Bytes = acked, acked*int64(e.Size+hdrLen)
 		return err
@@ -74,8 +74,8 @@ func (jsPub) Run(ctx context.Context, e *Env) (*Result, error) {
 	return finish(res, "pub", stats, hist), nil
 }
 
-// subjectFor is the subject of message seq (SUBJECT.<seq> with
-// --multisubject).
+// subjectFor is the subject of publisher pub's message seq
+// (SUBJECT.<pub>.<seq> with --multisubject).
 func subjectFor(e *Env, pub, seq int) string {
 	if e.MultiSubject {
 		return fmt.Sprintf("%s.%d.%d", e.Subject, pub, seq)
@@ -83,11 +83,11 @@ func subjectFor(e *Env, pub, seq int) string {
 	return e.Subject
 }
 
-func pubSync(ctx context.Context, e *Env, nc *client.Conn, msg *client.Msg, n int, lat *Latency, noteErr func(error)) (int64, error) {
+func pubSync(ctx context.Context, e *Env, nc *client.Conn, msg *client.Msg, pub, n int, lat *Latency, noteErr func(error)) (int64, error) {
 	js := jsclient.New(nc)
 	var acked int64
 	for i := 0; i < n && ctx.Err() == nil; i++ {
-		msg.Subject = subjectFor(e, 0, i)
+		msg.Subject = subjectFor(e, pub, i)
 		t0 := time.Now()
 		_, err := js.Publish(ctx, msg)
 		lat.Record(time.Since(t0))
@@ -107,7 +107,7 @@ func pubSync(ctx context.Context, e *Env, nc *client.Conn, msg *client.Msg, n in
 // pubAsync publishes with a reply inbox per publisher and counts the acks
 // arriving there; async bounds the acks outstanding, batch waits for all
 // after each batch.
-func pubAsync(ctx context.Context, e *Env, nc *client.Conn, msg *client.Msg, n int, noteErr func(error)) (int64, error) {
+func pubAsync(ctx context.Context, e *Env, nc *client.Conn, msg *client.Msg, pub, n int, noteErr func(error)) (int64, error) {
 	var replies, acked atomic.Int64
 	signal := make(chan struct{}, 1)
 	inbox := client.NewInbox()
@@ -159,7 +159,7 @@ func pubAsync(ctx context.Context, e *Env, nc *client.Conn, msg *client.Msg, n i
 				return acked.Load(), err
 			}
 		}
-		msg.Subject = subjectFor(e, 0, i)
+		msg.Subject = subjectFor(e, pub, i)
 		if err := nc.PublishMsg(msg); err != nil {
 			return acked.Load(), err
 		}

@@ -97,6 +97,18 @@ func runJSModes(t *testing.T, url string, storage string) {
 			}
 		})
 	}
+	t.Run("js pub multisubject", func(t *testing.T) {
+		c := cfg("js pub", 200, JSConfig{Stream: "multi", PubMode: "async"})
+		c.Pubs, c.MultiSubject = 2, true
+		checkGroup(t, runEnv(t, testEnv(t, url, c)), "pub", 200, false)
+		si, err := js.StreamInfo(context.Background(), "multi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if si.State.Msgs != 200 || si.State.NumSubjects != 200 || si.Config.Subjects[0] != "bench.js.>" {
+			t.Errorf("stream multi on %v: %d messages on %d subjects, want 200 on 200", si.Config.Subjects, si.State.Msgs, si.State.NumSubjects)
+		}
+	})
 	// Without --replace a second run adds to the stream.
 	t.Run("js pub again", func(t *testing.T) {
 		runEnv(t, testEnv(t, url, cfg("js pub", 500, JSConfig{PubMode: "async"})))
