@@ -45,7 +45,7 @@ func TestBenchJSCmd_EveryMode(t *testing.T) {
 			check(result("bench", "kv", "get", "--msgs", "100", "--keys", "10"), "get", 100, 1, true)
 
 			text := r.ok("bench", "js", "pub", "--msgs", "50", "--mode", "batch", "--batch", "10", "--monitor", "off", "--no-progress")
-			if !strings.Contains(text, "js pub: 1 pub") || !strings.Contains(text, "stream benchstream (file), batch acks, batches of 10") || !strings.Contains(text, "Publishers:") {
+			if !strings.Contains(text, "js pub: 1 pub") || !strings.Contains(text, "stream benchstream (memory), batch acks, batches of 10") || !strings.Contains(text, "Publishers:") {
 				t.Errorf("text report:\n%s", text)
 			}
 			r.fails("--mode \"often\"", "bench", "js", "pub", "--mode", "often", "--monitor", "off")
