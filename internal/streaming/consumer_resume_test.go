@@ -92,3 +92,27 @@ func TestConsumer_DurableResumesAfterClientRestart(t *testing.T) {
 		t.Fatalf("after resuming: ack pending %d, pending %d, ack floor %d", info.NumAckPending, info.NumPending, info.AckFloor.Stream)
 	}
 }
+
+// TestConsumer_DeleteThenRecreateSameName: a durable deleted and at once
+// created again under the same name gets a working state directory every
+// time (the old one is gone before the delete is answered).
+func TestConsumer_DeleteThenRecreateSameName(t *testing.T) {
+	s, _ := runEngine(t, Config{})
+	_, js := connectJS(t, s)
+	mustCreate(t, js, jetstream.StreamConfig{Name: "R", Subjects: []string{"r"}})
+	publishAsyncN(t, js, "r", 5)
+	cfg := jetstream.ConsumerConfig{Durable: "again", AckPolicy: jetstream.AckExplicitPolicy}
+	for i := 0; i < 30; i++ {
+		c := mustConsumer(t, js, "R", cfg)
+		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatalf("round %d: next: %v", i, err)
+		}
+		if err := m.DoubleAck(ctxT(t)); err != nil {
+			t.Fatalf("round %d: ack: %v", i, err)
+		}
+		if err := js.DeleteConsumer(ctxT(t), "R", "again"); err != nil {
+			t.Fatalf("round %d: delete: %v", i, err)
+		}
+	}
+}
