@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/natsctl/natsctl/internal/iostreams"
 	"github.com/natsctl/natsctl/internal/natsservertest"
 	"github.com/natsctl/natsctl/internal/server"
 	"github.com/natsctl/natsctl/internal/server/servertest"
@@ -311,4 +313,29 @@ func TestStreamRestore_NatscliBackupDirectory(t *testing.T) {
 	if _, _, err := natsctlRun(t, "stream", "restore", t.TempDir(), "-s", ours); err == nil || !strings.Contains(err.Error(), "not a natscli backup directory") {
 		t.Fatalf("restore of an empty directory: %v", err)
 	}
+}
+
+// Backup to standard output and restore from standard input (a pipe
+// between two servers).
+func TestStreamBackup_StdoutStdin(t *testing.T) {
+	from, to := startNatsServer(t), startOurs(t)
+	jsF, jsT := natsJSFor(t, from), natsJSFor(t, to)
+	fillOrders(t, jsF)
+	run := func(ios *iostreams.IOStreams, args ...string) {
+		t.Helper()
+		root := newRootCmd(newDeps(ios))
+		root.SetArgs(args)
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	ios, _, out, _ := iostreams.Test()
+	run(ios, "stream", "backup", "ORDERS", "-", "-s", from)
+	ios2, in, _, errOut := iostreams.Test()
+	in.Write(out.Bytes())
+	run(ios2, "stream", "restore", "-", "-s", to)
+	if !strings.Contains(errOut.String(), "restored") {
+		t.Fatalf("restore said %q", errOut.String())
+	}
+	sameStream(t, "ORDERS", jsF, jsT)
 }
