@@ -95,8 +95,7 @@ func runStreamBackup(ctx context.Context, o *streamOptions) error {
 		if err := commit(true); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.IO.ErrOut, "backed up %d messages of stream %s (last sequence %d) to %s\n", n, o.Name, st.LastSeq, o.File)
-		return nil
+		return reportTransfer(o, "backed up", o.Name, n, st.LastSeq)
 	})
 }
 
@@ -151,6 +150,18 @@ func copyMessages(ctx context.Context, nc *client.Conn, name string, st backupSt
 		next = max(next, m.Sequence+1)
 	}
 	return n, nil
+}
+
+// reportTransfer says what was done: a line on ErrOut, or with --json a
+// JSON object on Out (unless Out carries the backup itself).
+func reportTransfer(o *streamOptions, what, stream string, msgs, lastSeq uint64) error {
+	if o.JSON && o.File != "-" {
+		b, _ := json.Marshal(map[string]any{"stream": stream, "messages": msgs, "last_seq": lastSeq, "file": o.File})
+		_, err := fmt.Fprintln(o.IO.Out, string(b))
+		return err
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%s %d messages of stream %s (last sequence %d), file %s\n", what, msgs, stream, lastSeq, o.File)
+	return nil
 }
 
 // createOutput opens o.File for writing ("-" is standard output). A file
@@ -215,8 +226,7 @@ func runStreamRestore(ctx context.Context, o *streamOptions) error {
 		if err := rs.finish(); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.IO.ErrOut, "restored %d messages into stream %s (last sequence %d)\n", rs.msgs, rs.name, rs.last)
-		return nil
+		return reportTransfer(o, "restored", rs.name, rs.msgs, rs.last)
 	})
 }
 

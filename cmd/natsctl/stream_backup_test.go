@@ -339,3 +339,25 @@ func TestStreamBackup_StdoutStdin(t *testing.T) {
 	}
 	sameStream(t, "ORDERS", jsF, jsT)
 }
+
+func TestStreamBackup_JSONSummary(t *testing.T) {
+	url := startOurs(t)
+	js := natsJSFor(t, url)
+	if _, err := js.CreateStream(ctxFor(t), jetstream.StreamConfig{Name: "J", Subjects: []string{"j"}}); err != nil {
+		t.Fatal(err)
+	}
+	js.Publish(ctxFor(t), "j", []byte("x"))
+	file := filepath.Join(t.TempDir(), "j.backup")
+	out, _, err := natsctlRun(t, "stream", "backup", "J", file, "--json", "-s", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Stream   string `json:"stream"`
+		Messages uint64 `json:"messages"`
+		LastSeq  uint64 `json:"last_seq"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Stream != "J" || sum.Messages != 1 || sum.LastSeq != 1 {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+}
