@@ -393,16 +393,7 @@ func TestFileStore_IntervalSyncsInBackground(t *testing.T) {
 	for i := range 20 {
 		mustStore(t, s, "a", nil, payload(i))
 	}
-	waitFor(t, 5*time.Second, func() bool {
-		fs.mu.Lock()
-		defer fs.mu.Unlock()
-		for _, n := range fs.names {
-			if !bytes.Equal(n.data, n.synced) {
-				return false
-			}
-		}
-		return len(fs.durable) == len(fs.names)
-	})
+	waitFor(t, 5*time.Second, fs.AllSynced)
 	cfg.FS = fs.powerLoss(rand.New(rand.NewPCG(1, 1)), false)
 	_ = s.Close()
 	s, err = OpenFile(cfg)

@@ -27,7 +27,7 @@ func TestPowerLoss_DefaultPolicyLosesNothing(t *testing.T) {
 		cfg.FS = fs
 		s, err := OpenFile(cfg)
 		if err != nil {
-			t.Fatalf("round %d: open: %v (files %s)", round, err, fs.list())
+			t.Fatalf("round %d: open: %v (files %s)", round, err, fs.List())
 		}
 		for _, rep := range s.Reports() {
 			if !rep.Torn {

@@ -70,7 +70,7 @@ func FuzzRecover(f *testing.F) {
 	f.Add(appendRecord(nil, kindSkip, 0, 1<<62, 0, "", nil, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fs := newFaultFS()
-		fs.names["/f/0000000001.seg"] = &fnode{data: bytes.Clone(b)}
+		fs.Put("/f/0000000001.seg", b)
 		s, err := OpenFile(FileConfig{Dir: "/f", FS: fs})
 		if err != nil {
 			t.Fatal(err)
