@@ -39,6 +39,9 @@ type User struct {
 	Password    string
 	Nkey        string
 	Permissions *Permissions
+	// Account the user belongs to; empty is the global account "$G".
+	// Set from the user's place in Options.Accounts.
+	Account string
 }
 
 // enabled reports whether any authentication is configured.
@@ -52,6 +55,8 @@ type authUser struct {
 	password []byte // nil: no password (nkey or certificate users)
 	bcrypt   bool
 	perms    *userPerms
+	account  string      // "" is the global account
+	jwt      *userClaims // operator mode: the user's JWT claims (jwt.go)
 }
 
 // authenticator checks CONNECT credentials. It is built once from Options
@@ -61,6 +66,10 @@ type authenticator struct {
 	users  map[string]*authUser // by user name
 	nkeys  map[string]*authUser // by public key
 	tlsMap bool                 // users are named by client certificates
+	// noAuthUser is the user a CONNECT without credentials is taken to be.
+	noAuthUser *authUser
+	// operator mode: users present JWTs signed by accounts (jwt.go).
+	op *operatorAuth
 }
 
 // newAuthenticator validates the auth options; nil when none are set.
@@ -108,7 +117,7 @@ func newAuthenticator(o *AuthOptions, tlsMap bool) (*authenticator, error) {
 			if a.nkeys[u.Nkey] != nil {
 				return nil, fmt.Errorf("authorization users[%d]: nkey %s is listed twice", i, u.Nkey)
 			}
-			a.nkeys[u.Nkey] = &authUser{name: u.Nkey, perms: perms}
+			a.nkeys[u.Nkey] = &authUser{name: u.Nkey, perms: perms, account: u.Account}
 		case u.Username == "":
 			return nil, fmt.Errorf("authorization users[%d]: needs a user (with a password) or an nkey", i)
 		default:
@@ -118,7 +127,7 @@ func newAuthenticator(o *AuthOptions, tlsMap bool) (*authenticator, error) {
 			if a.users[u.Username] != nil {
 				return nil, fmt.Errorf("authorization users[%d]: user %q is listed twice", i, u.Username)
 			}
-			au := &authUser{name: u.Username, perms: perms}
+			au := &authUser{name: u.Username, perms: perms, account: u.Account}
 			if u.Password != "" {
 				au.password, au.bcrypt = []byte(u.Password), isBcrypt(u.Password)
 			}
@@ -132,7 +141,7 @@ func newAuthenticator(o *AuthOptions, tlsMap bool) (*authenticator, error) {
 func isBcrypt(s string) bool { return strings.HasPrefix(s, "$2") }
 
 // needsNonce reports whether INFO must carry a nonce for nkey users.
-func (a *authenticator) needsNonce() bool { return len(a.nkeys) > 0 }
+func (a *authenticator) needsNonce() bool { return len(a.nkeys) > 0 || a.op != nil }
 
 // check compares a secret in constant time, or through bcrypt.
 func (u *authUser) check(secret string) bool {
@@ -154,6 +163,12 @@ func (a *authenticator) authenticate(o *connectOpts, nonce []byte, certs []*x509
 			}
 		}
 		return nil
+	}
+	if a.op != nil {
+		return a.op.authenticate(o, nonce)
+	}
+	if a.noAuthUser != nil && o.User == "" && o.Pass == "" && o.Token == "" && o.Nkey == "" && o.JWT == "" {
+		return a.noAuthUser
 	}
 	if a.token != nil {
 		if a.token.check(o.Token) {
@@ -273,10 +288,28 @@ func (c *conn) authenticate(o *connectOpts) error {
 	if c.sec.authTimer != nil {
 		c.sec.authTimer.Stop()
 	}
-	c.p.needConnect = false
+	acc := c.srv.GlobalAccount()
+	if u.account != "" {
+		acc = c.srv.lookupAccount(u.account)
+	}
+	if acc == nil {
+		c.log.Info("authentication failed: account not found", "user", u.name, "account", u.account)
+		return errParseAuthViolation
+	}
 	c.mu.Lock()
-	c.sec.user = u.name
+	err := c.bindAccountLocked(acc)
+	if err == nil {
+		c.sec.user = u.name
+	}
 	c.mu.Unlock()
+	if err != nil {
+		c.log.Info("connection refused", "account", acc.Name, "err", err)
+		return errParseAccountConns
+	}
+	if u.jwt != nil {
+		c.watchUserExpiry(u.jwt)
+	}
+	c.p.needConnect = false
 	c.sec.perms.Store(u.perms)
 	c.sec.pubCache = nil
 	c.log.Debug("authenticated", "user", u.name)
@@ -323,7 +356,7 @@ func newSecurity(o *Options) (*authenticator, *tls.Config, error) {
 	case o.HTTPSPort < -1 || o.HTTPSPort > 65535:
 		return nil, nil, fmt.Errorf("https_port: %d is out of range (0 for off, -1 for a random port, or 1-65535)", o.HTTPSPort)
 	}
-	auth, err := newAuthenticator(&o.Auth, o.TLS.VerifyAndMap)
+	auth, err := newAccountsAuthenticator(o)
 	if err != nil {
 		return nil, nil, err
 	}

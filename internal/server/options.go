@@ -63,6 +63,14 @@ type Options struct {
 	// Cluster configures routes to other servers (see ClusterOptions).
 	Cluster ClusterOptions
 
+	// Accounts (account.go, imports.go): each has its own subject space and
+	// users. SystemAccount names the one for advisories and $SYS requests
+	// (default "$SYS"); NoAuthUser is the user a client that presents no
+	// credentials is taken to be.
+	Accounts      []AccountOptions
+	SystemAccount string
+	NoAuthUser    string
+
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
 	Logger *slog.Logger

@@ -23,14 +23,17 @@ var Version = "dev"
 // Server is one NATS-compatible broker. Build it with New, run it with Start,
 // stop it with Shutdown (or LameDuck).
 type Server struct {
-	opts  Options
-	id    string
-	name  string
-	log   *slog.Logger
-	ln    net.Listener
-	sl    *Sublist
-	start time.Time
-	info  serverInfo // template; per-connection fields filled on accept
+	opts Options
+	id   string
+	name string
+	log  *slog.Logger
+	ln   net.Listener
+	accs atomic.Pointer[accountSet] // account.go; replaced whole on reload
+	// fwdPool holds in-process connections that carry messages across
+	// accounts (imports.go).
+	fwdPool sync.Pool
+	start   time.Time
+	info    serverInfo // template; per-connection fields filled on accept
 
 	auth    *authenticator // nil: no authentication (auth.go)
 	tlsConf *tls.Config    // nil: no TLS (tls.go)
@@ -88,7 +91,6 @@ func New(opts Options) (*Server, error) {
 		name:  opts.ServerName,
 		log:   opts.Logger,
 		ln:    ln,
-		sl:    NewSublist(),
 		conns: make(map[uint64]*conn),
 		done:  make(chan struct{}),
 
@@ -98,6 +100,13 @@ func New(opts Options) (*Server, error) {
 	if s.name == "" {
 		s.name = id
 	}
+	as, err := buildAccounts(&opts, nil)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.accs.Store(as)
+	s.fwdPool.New = func() any { return newInternalConn(s) }
 	if err := s.listenMonitor(); err != nil {
 		ln.Close()
 		return nil, err
@@ -107,6 +116,7 @@ func New(opts Options) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	s.adoptAccounts(as)
 	s.info = serverInfo{
 		ID:             id,
 		Name:           s.name,
@@ -207,6 +217,8 @@ func (s *Server) accept(nc net.Conn) {
 		return
 	}
 	s.conns[c.cid] = c
+	c.acc.nconns.Add(1) // the global account until authentication (account.go)
+	c.counted = true
 	s.stats.totalConns.Add(1)
 	s.wg.Add(2)
 	s.mu.Unlock()
@@ -238,8 +250,8 @@ func (s *Server) NumConns() int {
 // SlowConsumers counts connections cut off as slow consumers.
 func (s *Server) SlowConsumers() int64 { return s.stats.slowConsumers.Load() }
 
-// NumSubscriptions is the number of subscriptions in the index.
-func (s *Server) NumSubscriptions() int { return s.sl.Count() }
+// NumSubscriptions is the number of subscriptions of every account.
+func (s *Server) NumSubscriptions() int { return s.numSubs() }
 
 // snapshotConns returns the open connections.
 func (s *Server) snapshotConns() []*conn {
