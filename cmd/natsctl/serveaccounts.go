@@ -1,0 +1,231 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/natsctl/natsctl/internal/server"
+)
+
+// decodeAccounts reads nats-server's accounts block:
+//
+//	accounts {
+//	  A: {
+//	    users: [{user: a, password: pa}]
+//	    exports: [{stream: "events.>"}, {service: "help.>", accounts: [B], response_type: stream}]
+//	    limits: {max_connections: 10, max_subscriptions: 100, max_payload: 64KB}
+//	  }
+//	  B: {
+//	    users: [{nkey: UDXU...}]
+//	    imports: [{stream: {account: A, subject: "events.>"}, prefix: a}
+//	              {service: {account: A, subject: "help.>"}, to: "ask.>"}]
+//	  }
+//	}
+func decodeAccounts(raw any) (any, error) {
+	raw, err := fromEnvJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want a block of accounts ({ A: { users: [...] } }), got %v", raw)
+	}
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names) // stable errors and order
+	out := make([]server.AccountOptions, 0, len(m))
+	for _, name := range names {
+		ao, err := decodeAccount(name, m[name])
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", name, err)
+		}
+		out = append(out, ao)
+	}
+	return out, nil
+}
+
+func decodeAccount(name string, raw any) (server.AccountOptions, error) {
+	ao := server.AccountOptions{Name: name}
+	if raw == nil {
+		return ao, nil // "A: {}" parses as an empty block
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return ao, fmt.Errorf("want a block ({ users: [...] }), got %v", raw)
+	}
+	for k, v := range m {
+		var err error
+		switch strings.ToLower(k) {
+		case "users":
+			var u any
+			if u, err = decodeUsers(v); err == nil {
+				ao.Users = u.([]server.User)
+			}
+		case "exports":
+			ao.Exports, err = decodeList(v, decodeExport)
+		case "imports":
+			ao.Imports, err = decodeList(v, decodeImport)
+		case "limits":
+			ao.Limits, err = decodeAccountLimits(v)
+		default:
+			err = fmt.Errorf("unknown key (want users, exports, imports, limits)")
+		}
+		if err != nil {
+			return ao, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return ao, nil
+}
+
+func decodeList[T any](raw any, one func(map[string]any) (T, error)) ([]T, error) {
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want a list, got %v", raw)
+	}
+	out := make([]T, 0, len(list))
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("[%d]: want a block, got %v", i, item)
+		}
+		v, err := one(m)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func decodeExport(m map[string]any) (server.Export, error) {
+	var e server.Export
+	for k, v := range m {
+		var err error
+		switch strings.ToLower(k) {
+		case "stream":
+			e.Stream, err = confString(v)
+		case "service":
+			e.Service, err = confString(v)
+		case "accounts":
+			e.Accounts, err = confStrings(v)
+		case "response", "response_type":
+			var rt string
+			if rt, err = confString(v); err == nil {
+				switch strings.ToLower(rt) {
+				case "single", "singleton":
+					e.ResponseType = "singleton"
+				case "stream":
+					e.ResponseType = "stream"
+				case "chunk", "chunked":
+					e.ResponseType = "chunked"
+				default:
+					err = fmt.Errorf("unknown response type %q (want singleton, stream or chunked)", rt)
+				}
+			}
+		case "threshold", "response_threshold", "response_max_time", "response_time":
+			var n int64
+			if n, err = toDuration(v); err == nil {
+				e.ResponseThreshold = time.Duration(n)
+			}
+		default:
+			err = fmt.Errorf("unknown key (want stream or service, accounts, response_type, response_threshold)")
+		}
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return e, nil
+}
+
+func decodeImport(m map[string]any) (server.Import, error) {
+	var im server.Import
+	for k, v := range m {
+		var err error
+		switch lk := strings.ToLower(k); lk {
+		case "stream", "service":
+			if im.Account != "" {
+				return im, fmt.Errorf("an import is a stream or a service, not both")
+			}
+			im.Service = lk == "service"
+			src, ok := v.(map[string]any)
+			if !ok {
+				return im, fmt.Errorf("%s: want {account: A, subject: s}, got %v", k, v)
+			}
+			for sk, sv := range src {
+				switch strings.ToLower(sk) {
+				case "account":
+					im.Account, err = confString(sv)
+				case "subject":
+					im.Subject, err = confString(sv)
+				default:
+					err = fmt.Errorf("unknown key %q (want account, subject)", sk)
+				}
+				if err != nil {
+					break
+				}
+			}
+		case "prefix":
+			im.Prefix, err = confString(v)
+		case "to":
+			im.To, err = confString(v)
+		default:
+			err = fmt.Errorf("unknown key (want stream or service, prefix, to)")
+		}
+		if err != nil {
+			return im, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	if im.Account == "" {
+		return im, fmt.Errorf("needs stream: {account: ..., subject: ...} or service: {...}")
+	}
+	return im, nil
+}
+
+func decodeAccountLimits(raw any) (server.AccountLimits, error) {
+	var l server.AccountLimits
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return l, fmt.Errorf("want a block, got %v", raw)
+	}
+	for k, v := range m {
+		var n int64
+		var err error
+		switch strings.ToLower(k) {
+		case "max_connections", "max_conn":
+			if n, err = toInt(v); err == nil {
+				l.MaxConnections = int(n)
+			}
+		case "max_subscriptions", "max_subs":
+			if n, err = toInt(v); err == nil {
+				l.MaxSubscriptions = int(n)
+			}
+		case "max_payload", "max_pay":
+			if n, err = toSize(v); err == nil {
+				l.MaxPayload = int32(n)
+			}
+		default:
+			err = fmt.Errorf("unknown key (want max_connections, max_subscriptions, max_payload)")
+		}
+		if err != nil {
+			return l, fmt.Errorf("%s: %w", k, err)
+		}
+		if n < -1 || n > 1<<31-1 {
+			return l, fmt.Errorf("%s: %d is out of range", k, n)
+		}
+		if n == -1 { // nats-server's "unlimited"
+			switch strings.ToLower(k) {
+			case "max_connections", "max_conn":
+				l.MaxConnections = 0
+			case "max_subscriptions", "max_subs":
+				l.MaxSubscriptions = 0
+			default:
+				l.MaxPayload = 0
+			}
+		}
+	}
+	return l, nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsctl/natsctl/internal/natsservertest"
+	"github.com/natsctl/natsctl/internal/server"
+)
+
+// accountsConf is written as nats-server writes it; both servers run it.
+const accountsConf = `
+accounts {
+  A: {
+    users: [{user: a, password: pa}]
+    exports: [
+      {stream: "events.>"}
+      {service: "help.>", accounts: [B], response_type: singleton}
+    ]
+  }
+  B: {
+    users: [{user: b, password: pb}]
+    imports: [
+      {stream: {account: A, subject: "events.>"}, prefix: fromA}
+      {service: {account: A, subject: "help.>"}, to: "ask.>"}
+    ]
+  }
+  SYS: { users: [{user: sys, password: ps}] }
+}
+system_account: SYS
+no_auth_user: b
+`
+
+// checkAccountsConf runs the behaviour accountsConf promises against url.
+func checkAccountsConf(t *testing.T, url string) {
+	t.Helper()
+	conn := func(opts ...nats.Option) *nats.Conn {
+		nc, err := nats.Connect(url, append(opts, nats.Timeout(5*time.Second))...)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	a, b := conn(nats.UserInfo("a", "pa")), conn() // b: no_auth_user
+	if _, err := a.Subscribe("help.>", func(m *nats.Msg) { _ = m.Respond([]byte("re " + m.Subject)) }); err != nil {
+		t.Fatal(err)
+	}
+	events, _ := b.SubscribeSync("fromA.>")
+	same, _ := b.SubscribeSync("events.>")
+	for _, nc := range []*nats.Conn{a, b} {
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := b.Request("ask.x", nil, 5*time.Second)
+	if err != nil || string(m.Data) != "re help.x" {
+		t.Fatalf("service import: %v %v", m, err)
+	}
+	if err := a.Publish("events.1", []byte("e")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := events.NextMsg(5 * time.Second)
+	if err != nil || got.Subject != "fromA.events.1" {
+		t.Fatalf("stream import: %v %v", got, err)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := same.NextMsg(100 * time.Millisecond); err == nil {
+		t.Fatalf("B saw A's subject unmapped: %q", m.Subject)
+	}
+}
+
+func TestServeAccounts_ConfigLikeNATSServer(t *testing.T) {
+	conf := writeFile(t, "accounts.conf", accountsConf)
+	t.Run("natsctl", func(t *testing.T) {
+		cfg, err := parseServe(t, nil, "--config", conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Accounts) != 3 || cfg.SystemAccount != "SYS" || cfg.NoAuthUser != "b" {
+			t.Fatalf("config: %+v", cfg.Options)
+		}
+		cfg.Port, cfg.HTTPPort = -1, 0
+		s, err := server.New(cfg.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Shutdown(t.Context()) })
+		checkAccountsConf(t, s.ClientURL())
+	})
+	t.Run("nats-server", func(t *testing.T) {
+		p := natsservertest.Start(t, "-c", conf)
+		checkAccountsConf(t, p.ClientURL)
+	})
+}
+
+func TestServeAccounts_BadConfig(t *testing.T) {
+	for _, tc := range []struct{ conf, want string }{
+		{`accounts { A: { colour: red } }`, "account A: colour: unknown key"},
+		{`accounts { A: { imports: [{stream: {account: B, subject: x}}] }, B: {} }`, "import not authorized"},
+		{`accounts { A: { exports: [{stream: x, response_type: stream}] } }`, "response_type applies to service exports only"},
+		{`accounts { A: { users: [{user: u, password: p}] } }
+no_auth_user: nobody`, `no_auth_user: "nobody" is not a configured user`},
+		{`system_account: NOPE`, `system_account: account "NOPE" is not configured`},
+	} {
+		conf := writeFile(t, "bad.conf", tc.conf)
+		cfg, err := parseServe(t, nil, "--config", conf)
+		if err == nil {
+			cfg.Port, cfg.HTTPPort = -1, 0
+			var s *server.Server
+			if s, err = server.New(cfg.Options); err == nil {
+				s.Shutdown(t.Context())
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.conf, err, tc.want)
+		}
+	}
+}
