@@ -237,6 +237,7 @@ type connSecurity struct {
 	// delivering to this connection.
 	perms    atomic.Pointer[userPerms]
 	user     string                 // authenticated name; written under mu
+	jwt      string                 // the user JWT presented (operator mode); written under mu
 	pubCache map[string]bool        // read goroutine only
 	replies  map[string]*replyGrant // allow_responses grants; under mu
 }

@@ -63,6 +63,7 @@ type conn struct {
 	route *route
 
 	headers atomic.Bool // deliver HMSG to this connection
+	advised atomic.Bool // a CONNECT advisory went out; DISCONNECT follows (sysacc.go)
 
 	// Guarded by mu.
 	mu       sync.Mutex
@@ -382,6 +383,7 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 	}
 	c.srv.removeConn(c)
 	c.srv.connClosed(c, reason, held)
+	c.srv.disconnectAdvisory(c, reason)
 	if c.route != nil {
 		c.srv.routeClosed(c)
 	}
@@ -444,6 +446,9 @@ func (c *conn) processConnect(arg []byte) error {
 	c.trace("CONNECT", arg)
 	if opts.Verbose {
 		c.sendSelf(protoOK)
+	}
+	if !c.advised.Load() {
+		c.srv.connectAdvisory(c)
 	}
 	return nil
 }

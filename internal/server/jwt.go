@@ -15,3 +15,6 @@ func (op *operatorAuth) authenticate(o *connectOpts, nonce []byte) *authUser { r
 type userClaims struct{}
 
 func (c *conn) watchUserExpiry(uc *userClaims) {}
+
+// claimsUpdate handles $SYS.REQ.ACCOUNT.<id>.CLAIMS.UPDATE.
+func (s *Server) claimsUpdate(subject, reply string, _, data []byte) {}

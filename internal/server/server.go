@@ -32,6 +32,7 @@ type Server struct {
 	// fwdPool holds in-process connections that carry messages across
 	// accounts (imports.go).
 	fwdPool sync.Pool
+	sys     sysState // the system account's requests and events (sysacc.go)
 	start   time.Time
 	info    serverInfo // template; per-connection fields filled on accept
 
@@ -159,6 +160,7 @@ func (s *Server) Start() error {
 		return nil
 	}
 	s.running, s.start = true, time.Now()
+	s.startSystem()
 	s.serveMonitor()
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -273,6 +275,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		s.ln.Close()
 		s.closeMonitor()
+		s.stopSystem()
 		s.stopCluster()
 		for _, c := range s.snapshotConns() {
 			c.closeConn(closeServerShutdown, true)
