@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/nats-io/jwt/v2"
+
 	"github.com/natsctl/natsctl/internal/monitorapi"
 	"slices"
 	"sync"
@@ -45,7 +47,7 @@ type Account struct {
 	sl      *Sublist
 	limits  AccountLimits
 	created time.Time
-	jwt     string // the account JWT in operator mode (jwt.go); "" otherwise
+	claims  atomic.Pointer[jwt.AccountClaims] // operator mode: the account JWT (jwt.go)
 
 	nconns atomic.Int32 // client connections bound to the account
 	nsubs  atomic.Int32 // client subscriptions, counted only under a limit

@@ -238,6 +238,7 @@ type connSecurity struct {
 	perms    atomic.Pointer[userPerms]
 	user     string                 // authenticated name; written under mu
 	jwt      string                 // the user JWT presented (operator mode); written under mu
+	uclaims  *userClaims            // its claims, for revocation; under mu
 	pubCache map[string]bool        // read goroutine only
 	replies  map[string]*replyGrant // allow_responses grants; under mu
 }

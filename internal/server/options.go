@@ -70,6 +70,11 @@ type Options struct {
 	Accounts      []AccountOptions
 	SystemAccount string
 	NoAuthUser    string
+	// Operators, when set, switch to operator mode (jwt.go): operator JWTs,
+	// inline or as file paths, whose keys sign the account JWTs that
+	// Resolver supplies; users connect with user JWTs (.creds files).
+	Operators []string
+	Resolver  ResolverOptions
 
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.

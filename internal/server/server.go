@@ -32,7 +32,8 @@ type Server struct {
 	// fwdPool holds in-process connections that carry messages across
 	// accounts (imports.go).
 	fwdPool sync.Pool
-	sys     sysState // the system account's requests and events (sysacc.go)
+	sys     sysState       // the system account's requests and events (sysacc.go)
+	op      *operatorState // operator mode (jwt.go); nil otherwise
 	start   time.Time
 	info    serverInfo // template; per-connection fields filled on accept
 
@@ -101,11 +102,19 @@ func New(opts Options) (*Server, error) {
 	if s.name == "" {
 		s.name = id
 	}
-	as, err := buildAccounts(&opts, nil)
+	if err := s.initOperator(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if s.op != nil && s.opts.SystemAccount == "" {
+		s.opts.SystemAccount = s.op.systemAccount()
+	}
+	as, err := buildAccounts(&s.opts, nil)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
+	s.loadSystemClaims(as)
 	s.accs.Store(as)
 	s.fwdPool.New = func() any { return newInternalConn(s) }
 	if err := s.listenMonitor(); err != nil {
@@ -130,7 +139,7 @@ func New(opts Options) (*Server, error) {
 		MaxPayload:     opts.MaxPayload,
 		NatsctlVersion: Version,
 	}
-	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = auth != nil, tlsConf != nil, opts.TLS.verify()
+	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = s.auth != nil, tlsConf != nil, opts.TLS.verify()
 	return s, nil
 }
 
