@@ -229,3 +229,75 @@ func decodeAccountLimits(raw any) (server.AccountLimits, error) {
 	}
 	return l, nil
 }
+
+// decodeOperators reads operator: a JWT file path or inline JWT, or a list.
+func decodeOperators(raw any) (any, error) {
+	if s, ok := raw.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "[") {
+		var err error
+		if raw, err = fromEnvJSON(raw); err != nil {
+			return nil, err
+		}
+	}
+	return confStrings(raw)
+}
+
+// decodeResolver reads resolver: MEMORY, or a block
+// { type: full|cache, dir: "./jwt" } (nats-server's other keys there, such
+// as allow_delete and interval, are accepted and ignored).
+func decodeResolver(raw any) (any, error) {
+	if s, ok := raw.(string); ok {
+		if strings.HasPrefix(strings.TrimSpace(s), "{") {
+			var err error
+			if raw, err = fromEnvJSON(raw); err != nil {
+				return nil, err
+			}
+		} else {
+			if !strings.EqualFold(s, "MEMORY") {
+				return nil, fmt.Errorf("%q is not supported: use MEMORY or { type: full, dir: ... }", s)
+			}
+			return server.ResolverOptions{Type: "MEMORY"}, nil
+		}
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want MEMORY or { type: full, dir: ... }, got %v", raw)
+	}
+	var r server.ResolverOptions
+	for k, v := range m {
+		var err error
+		switch strings.ToLower(k) {
+		case "type":
+			r.Type, err = confString(v)
+		case "dir":
+			r.Dir, err = confString(v)
+		case "allow_delete", "hard_delete", "interval", "limit", "timeout", "sync":
+		default:
+			err = fmt.Errorf("unknown key (want type, dir)")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return r, nil
+}
+
+// decodePreload reads resolver_preload: { ACCOUNTPUBKEY: "eyJ..." }.
+func decodePreload(raw any) (any, error) {
+	raw, err := fromEnvJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want { ACCOUNT: JWT, ... }, got %v", raw)
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		s, err := confString(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[strings.ToUpper(k)] = s
+	}
+	return out, nil
+}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/natsctl/natsctl/internal/natsservertest"
 	"github.com/natsctl/natsctl/internal/server"
@@ -123,5 +128,57 @@ no_auth_user: nobody`, `no_auth_user: "nobody" is not a configured user`},
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.conf, err, tc.want)
 		}
+	}
+}
+
+func TestServeAccounts_OperatorConfig(t *testing.T) {
+	opKP, _ := nkeys.CreateOperator()
+	accKP, _ := nkeys.CreateAccount()
+	userKP, _ := nkeys.CreateUser()
+	opPub, _ := opKP.PublicKey()
+	accPub, _ := accKP.PublicKey()
+	userPub, _ := userKP.PublicKey()
+	opJWT, _ := jwt.NewOperatorClaims(opPub).Encode(opKP)
+	accJWT, _ := jwt.NewAccountClaims(accPub).Encode(opKP)
+	userJWT, _ := jwt.NewUserClaims(userPub).Encode(accKP)
+	seed, _ := userKP.Seed()
+	creds, _ := jwt.FormatUserConfig(userJWT, seed)
+	credsFile := writeFile(t, "u.creds", string(creds))
+	opFile := writeFile(t, "op.jwt", opJWT)
+	dir := t.TempDir()
+	for name, conf := range map[string]string{
+		"memory": "operator: " + opFile + "\nresolver: MEMORY\nresolver_preload: {\n " + accPub + ": " + accJWT + "\n}\n",
+		"dir":    "operator: " + opFile + "\nresolver: { type: full, dir: " + strconv.Quote(dir) + " }\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "dir" {
+				writeFileAt(t, dir, accPub+".jwt", accJWT)
+			}
+			cfg, err := parseServe(t, nil, "--config", writeFile(t, "op.conf", conf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Port, cfg.HTTPPort = -1, 0
+			s, err := server.New(cfg.Options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Shutdown(t.Context()) })
+			nc, err := nats.Connect(s.ClientURL(), nats.UserCredentials(credsFile))
+			if err != nil {
+				t.Fatalf("creds user: %v", err)
+			}
+			nc.Close()
+		})
+	}
+}
+
+func writeFileAt(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
