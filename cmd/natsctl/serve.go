@@ -174,7 +174,7 @@ func runServe(ctx context.Context, so *serveOptions) error {
 			case syscall.SIGUSR2:
 				go s.LameDuck(context.Background())
 			case syscall.SIGHUP:
-				cfg.Logger.Warn("config reload is not supported yet; restart the server to apply changes")
+				reloadServe(s, so, cfg.Logger)
 			}
 		}
 	}

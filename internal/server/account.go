@@ -45,7 +45,7 @@ type AccountLimits struct {
 type Account struct {
 	Name    string
 	sl      *Sublist
-	limits  AccountLimits
+	lim     atomic.Pointer[AccountLimits] // nil: unlimited; replaced by Reload and JWT updates
 	created time.Time
 	claims  atomic.Pointer[jwt.AccountClaims] // operator mode: the account JWT (jwt.go)
 
@@ -146,7 +146,7 @@ func buildAccounts(opts *Options, old *accountSet) (*accountSet, error) {
 		if ao.Limits.MaxConnections < 0 || ao.Limits.MaxSubscriptions < 0 || ao.Limits.MaxPayload < 0 {
 			return nil, fmt.Errorf("accounts %s: limits must be 0 (unlimited) or positive", ao.Name)
 		}
-		a.limits = ao.Limits
+		a.setLimits(ao.Limits)
 	}
 	sysName := opts.SystemAccount
 	if sysName == "" {
@@ -194,7 +194,7 @@ func (c *conn) bindAccountLocked(acc *Account) error {
 	if acc == c.acc {
 		return nil
 	}
-	if max := acc.limits.MaxConnections; max > 0 && int(acc.nconns.Load()) >= max {
+	if max := acc.limits().MaxConnections; max > 0 && int(acc.nconns.Load()) >= max {
 		return errAccountConns
 	}
 	if c.acc != nil && c.counted {
@@ -202,7 +202,7 @@ func (c *conn) bindAccountLocked(acc *Account) error {
 	}
 	acc.nconns.Add(1)
 	c.acc, c.counted = acc, true
-	if max := acc.limits.MaxPayload; max > 0 && int(max) < c.p.maxPayload {
+	if max := acc.limits().MaxPayload; max > 0 && int(max) < c.p.maxPayload {
 		c.p.maxPayload = int(max)
 	}
 	return nil
@@ -211,7 +211,7 @@ func (c *conn) bindAccountLocked(acc *Account) error {
 // subLimitReached reports whether acc can take no more subscriptions, and
 // counts one more when it can.
 func (a *Account) subLimitReached() bool {
-	max := a.limits.MaxSubscriptions
+	max := a.limits().MaxSubscriptions
 	if max <= 0 {
 		return false
 	}
@@ -224,7 +224,7 @@ func (a *Account) subLimitReached() bool {
 
 // subRemoved uncounts a subscription removed from acc.
 func (a *Account) subRemoved() {
-	if a.limits.MaxSubscriptions > 0 {
+	if a.limits().MaxSubscriptions > 0 {
 		a.nsubs.Add(-1)
 	}
 }
@@ -353,3 +353,15 @@ func newAccountsAuthenticator(o *Options) (*authenticator, error) {
 	}
 	return a, nil
 }
+
+var noLimits AccountLimits
+
+// limits are the account's current limits.
+func (a *Account) limits() *AccountLimits {
+	if l := a.lim.Load(); l != nil {
+		return l
+	}
+	return &noLimits
+}
+
+func (a *Account) setLimits(l AccountLimits) { a.lim.Store(&l) }

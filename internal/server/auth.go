@@ -235,12 +235,15 @@ type connSecurity struct {
 	authTimer *time.Timer // closes a client that does not authenticate in time
 	// perms is set by the read goroutine on CONNECT and read by publishers
 	// delivering to this connection.
-	perms    atomic.Pointer[userPerms]
-	user     string                 // authenticated name; written under mu
-	jwt      string                 // the user JWT presented (operator mode); written under mu
-	uclaims  *userClaims            // its claims, for revocation; under mu
-	pubCache map[string]bool        // read goroutine only
-	replies  map[string]*replyGrant // allow_responses grants; under mu
+	perms     atomic.Pointer[userPerms]
+	user      string                 // authenticated name; written under mu
+	jwt       string                 // the user JWT presented (operator mode); written under mu
+	uclaims   *userClaims            // its claims, for revocation; under mu
+	creds     connectOpts            // the CONNECT that authenticated, for Reload; under mu
+	connected bool                   // CONNECT processed; under mu
+	pubFor    *userPerms             // the permissions pubCache was filled for; read goroutine only
+	pubCache  map[string]bool        // read goroutine only
+	replies   map[string]*replyGrant // allow_responses grants; under mu
 }
 
 // prepareSecurity fills the per-connection INFO fields before INFO is sent.
@@ -249,11 +252,13 @@ func (s *Server) prepareSecurity(c *conn, info *serverInfo) {
 		c.sec.raw = c.nc
 		c.nc = tls.Server(c.nc, s.tlsConf)
 	}
-	if s.auth == nil {
+	auth := s.authn()
+	info.AuthRequired = auth != nil // Reload may have changed it
+	if auth == nil {
 		return
 	}
 	c.p.needConnect = true
-	if s.auth.needsNonce() {
+	if auth.needsNonce() {
 		c.sec.nonce = newNonce()
 		info.Nonce = string(c.sec.nonce)
 	}
@@ -266,7 +271,7 @@ func (c *conn) startSecurity() {
 	if s.tlsConf != nil && !s.opts.TLS.HandshakeFirst {
 		c.sendPlainInfo()
 	}
-	if s.auth != nil {
+	if c.p.needConnect {
 		c.sec.authTimer = time.AfterFunc(s.opts.AuthTimeout, c.authTimeout)
 	}
 }
@@ -282,7 +287,10 @@ func (c *conn) authTimeout() {
 // the user's permissions; a failure ends the connection with nats-server's
 // -ERR 'Authorization Violation'.
 func (c *conn) authenticate(o *connectOpts) error {
-	u := c.srv.auth.authenticate(o, c.sec.nonce, c.peerCerts())
+	u := &authUser{} // a Reload removed authentication meanwhile
+	if a := c.srv.authn(); a != nil {
+		u = a.authenticate(o, c.sec.nonce, c.peerCerts())
+	}
 	if u == nil {
 		c.log.Info("authentication failed", "user", o.User, "nkey", o.Nkey)
 		return errParseAuthViolation
@@ -301,7 +309,7 @@ func (c *conn) authenticate(o *connectOpts) error {
 	c.mu.Lock()
 	err := c.bindAccountLocked(acc)
 	if err == nil {
-		c.sec.user = u.name
+		c.sec.user, c.sec.creds = u.name, *o
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -319,7 +327,10 @@ func (c *conn) authenticate(o *connectOpts) error {
 }
 
 // AuthRequired reports whether clients must authenticate.
-func (s *Server) AuthRequired() bool { return s.auth != nil }
+func (s *Server) AuthRequired() bool { return s.authn() != nil }
+
+// authn is the current authenticator; nil when clients need none.
+func (s *Server) authn() *authenticator { return s.authp.Load() }
 
 // isLoopback reports whether host only accepts local connections.
 func isLoopback(host string) bool {
@@ -333,7 +344,7 @@ func isLoopback(host string) bool {
 // warnExposure logs a prominent warning for an open, non-loopback server
 // (RequireAuth refuses to start instead: newSecurity).
 func (s *Server) warnExposure() {
-	if isLoopback(s.opts.Host) || s.auth != nil || s.opts.TLS.verify() {
+	if isLoopback(s.opts.Host) || s.authn() != nil || s.opts.TLS.verify() {
 		return
 	}
 	s.log.Warn("SECURITY WARNING: clients can connect from the network WITHOUT AUTHENTICATION: anyone who reaches "+s.Addr().String()+" can publish and subscribe to everything. Configure a token, users or nkeys (`natsctl serve --help`), listen on 127.0.0.1, or set require_auth to refuse to start like this.",

@@ -431,7 +431,7 @@ func (c *conn) processConnect(arg []byte) error {
 	if opts.NoResponders && !opts.Headers {
 		return errParseNoRespHdrs
 	}
-	if c.srv.auth != nil {
+	if c.p.needConnect || c.srv.authn() != nil {
 		if err := c.authenticate(&opts); err != nil {
 			return err
 		}
@@ -442,6 +442,7 @@ func (c *conn) processConnect(arg []byte) error {
 	c.mu.Lock()
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
 	c.asyncInfo = opts.Protocol >= 1
+	c.sec.creds, c.sec.connected = opts, true
 	c.mu.Unlock()
 	c.trace("CONNECT", arg)
 	if opts.Verbose {

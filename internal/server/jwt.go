@@ -197,11 +197,11 @@ func (a *Account) applyClaims(ac *jwt.AccountClaims) {
 		}
 		return n
 	}
-	a.limits = AccountLimits{
+	a.setLimits(AccountLimits{
 		MaxConnections:   int(lim(ac.Limits.Conn)),
 		MaxSubscriptions: int(lim(ac.Limits.Subs)),
 		MaxPayload:       int32(min(lim(ac.Limits.Payload), 1<<31-1)),
-	}
+	})
 	a.claims.Store(ac)
 }
 
@@ -360,10 +360,10 @@ func (s *Server) initOperator() error {
 		return err
 	}
 	s.op = op
-	if s.auth != nil {
+	if s.authn() != nil {
 		return errors.New("operator: users are user JWTs in operator mode; remove authorization users, token and password")
 	}
-	s.auth = &authenticator{users: map[string]*authUser{}, nkeys: map[string]*authUser{}, op: &operatorAuth{s: s}}
+	s.authp.Store(&authenticator{users: map[string]*authUser{}, nkeys: map[string]*authUser{}, op: &operatorAuth{s: s}})
 	return nil
 }
 

@@ -31,14 +31,15 @@ type Server struct {
 	accs atomic.Pointer[accountSet] // account.go; replaced whole on reload
 	// fwdPool holds in-process connections that carry messages across
 	// accounts (imports.go).
-	fwdPool sync.Pool
-	sys     sysState       // the system account's requests and events (sysacc.go)
-	op      *operatorState // operator mode (jwt.go); nil otherwise
-	start   time.Time
-	info    serverInfo // template; per-connection fields filled on accept
+	fwdPool  sync.Pool
+	sys      sysState       // the system account's requests and events (sysacc.go)
+	op       *operatorState // operator mode (jwt.go); nil otherwise
+	reloadMu sync.Mutex     // one Reload at a time (reload.go)
+	start    time.Time
+	info     serverInfo // template; per-connection fields filled on accept
 
-	auth    *authenticator // nil: no authentication (auth.go)
-	tlsConf *tls.Config    // nil: no TLS (tls.go)
+	authp   atomic.Pointer[authenticator] // nil: no authentication (auth.go); swapped by Reload
+	tlsConf *tls.Config                   // nil: no TLS (tls.go)
 
 	mu      sync.Mutex
 	conns   map[uint64]*conn
@@ -96,9 +97,9 @@ func New(opts Options) (*Server, error) {
 		conns: make(map[uint64]*conn),
 		done:  make(chan struct{}),
 
-		auth:    auth,
 		tlsConf: tlsConf,
 	}
+	s.authp.Store(auth)
 	if s.name == "" {
 		s.name = id
 	}
@@ -139,7 +140,7 @@ func New(opts Options) (*Server, error) {
 		MaxPayload:     opts.MaxPayload,
 		NatsctlVersion: Version,
 	}
-	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = s.auth != nil, tlsConf != nil, opts.TLS.verify()
+	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = s.authn() != nil, tlsConf != nil, opts.TLS.verify()
 	return s, nil
 }
 
