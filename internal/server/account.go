@@ -365,3 +365,7 @@ func (a *Account) limits() *AccountLimits {
 }
 
 func (a *Account) setLimits(l AccountLimits) { a.lim.Store(&l) }
+
+// HasInterestIn reports whether any subscription of the account (local or
+// a route's) matches the literal subject.
+func (a *Account) HasInterestIn(subject string) bool { return a.hasInterest(subject) }
