@@ -47,7 +47,7 @@ func TestHeavyBench_Consumers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range total {
-				if _, err := js.PublishAsync(name+".x", payload); err != nil {
+				if _, err := js.PublishAsync(name+".x", payload, jetstream.WithStallWait(time.Minute)); err != nil {
 					t.Fatal(err)
 				}
 				if i%10000 == 9999 {

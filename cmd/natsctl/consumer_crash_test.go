@@ -116,7 +116,7 @@ func TestHeavyServeBinary_OrderedConsumerAcrossRestart(t *testing.T) {
 	}
 	const total = 100_000
 	for i := range total {
-		if _, err := js.PublishAsync("o.x", []byte(strconv.Itoa(i))); err != nil {
+		if _, err := js.PublishAsync("o.x", []byte(strconv.Itoa(i)), jetstream.WithStallWait(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		if i%5000 == 4999 {

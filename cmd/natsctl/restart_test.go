@@ -38,6 +38,15 @@ func TestHeavyRestart_MillionMessages(t *testing.T) {
 	payload := []byte("0123456789abcdef")
 	start := time.Now()
 	for i := 0; i < n; i++ {
+		if i%4000 == 0 {
+			// Wait for the window's acks rather than trip the client's
+			// stall limit on a loaded machine.
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				t.Fatalf("acks stopped at %d", i)
+			}
+		}
 		if _, err := js.PublishAsync("big."+strconv.Itoa(i%100), payload); err != nil {
 			t.Fatalf("publish %d: %v", i, err)
 		}

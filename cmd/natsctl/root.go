@@ -45,6 +45,10 @@ Every client command also works against a real nats-server.`,
 		newContextCmd(d),
 		newTopCmd(d, runTop),
 		newStreamCmd(d),
+		newBenchCmd(d, runBench),
+		newKVCmd(d),
+		newConsumerCmd(d),
+		newObjectCmd(d),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
 	return root

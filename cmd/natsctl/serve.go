@@ -25,6 +25,7 @@ type serveOptions struct {
 	configFile string
 	signal     string
 	getenv     func(string) string
+	profile    int // hidden: pprof HTTP port (serveprofile.go)
 	// ready, when set, is called with the started server (tests).
 	ready func(*server.Server)
 }
@@ -107,6 +108,8 @@ Security (docs/security.md has the details):
 	f.SortFlags = false
 	f.StringVarP(&so.configFile, "config", "c", "", "config file (nats-server .conf, YAML, TOML or JSON)")
 	addServeFlags(f)
+	f.IntVar(&so.profile, "profile", 0, "serve pprof on 127.0.0.1:PORT (for benchmarks)")
+	_ = f.MarkHidden("profile")
 	f.StringVar(&so.signal, "signal", "", "send a signal to a running server and exit: stop, quit, term, reload, reopen or ldm, optionally =PID or =PIDFILE")
 	return cmd
 }
@@ -132,6 +135,9 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	v, _, _ := buildVersion()
 	server.Version = v
 
+	if cfg.cluster.jsOff {
+		cfg.Logger.Info("streams (JetStream) are off on this cluster member: streams are not clustered yet; run --jetstream on one server of the cluster and the others reach its streams over routes")
+	}
 	eng, err := newStreamingEngine(cfg)
 	if err != nil {
 		return err
@@ -153,6 +159,14 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	if err := s.Start(); err != nil {
 		s.Shutdown(context.Background())
 		return err
+	}
+	if so.profile > 0 {
+		stop, err := startProfiler(so.profile, cfg.Logger)
+		if err != nil {
+			s.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	if so.ready != nil {
 		so.ready(s)

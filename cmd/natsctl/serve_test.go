@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -233,13 +235,17 @@ type buildError struct{ out string }
 func (e *buildError) Error() string { return e.out }
 
 type serveProc struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, once done
+	cmd   *exec.Cmd
+	url   string
+	route string        // nats://host:port of the route listener, with --cluster
+	done  chan struct{} // closed when the process has exited
+	err   error         // its exit status, once done
 }
 
-var addrRE = regexp.MustCompile(`listening for client connections"? addr=(\S+)`)
+var (
+	addrRE  = regexp.MustCompile(`listening for client connections"? addr=(\S+)`)
+	routeRE = regexp.MustCompile(`listening for route connections"? addr=(\S+)`)
+)
 
 // startServe runs `natsctl serve -p -1 args...` and waits for its address.
 func startServe(t *testing.T, args ...string) *serveProc {
@@ -253,12 +259,18 @@ func startServe(t *testing.T, args ...string) *serveProc {
 		t.Fatal(err)
 	}
 	p := &serveProc{cmd: cmd, done: make(chan struct{})}
-	addr := make(chan string, 1)
+	addr, route := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if os.Getenv("NATSCTL_TEST_LOG") != "" {
+				fmt.Fprintln(os.Stderr, sc.Text())
+			}
 			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
+			}
+			if m := routeRE.FindStringSubmatch(sc.Text()); m != nil {
+				route <- m[1]
 			}
 		}
 		p.err = cmd.Wait()
@@ -273,6 +285,14 @@ func startServe(t *testing.T, args ...string) *serveProc {
 		p.url = "nats://" + a
 	case <-time.After(20 * time.Second):
 		t.Fatal("natsctl serve did not report its address")
+	}
+	if slices.Contains(args, "--cluster") {
+		select {
+		case a := <-route:
+			p.route = "nats://" + a
+		case <-time.After(20 * time.Second):
+			t.Fatal("natsctl serve did not report its route address")
+		}
 	}
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,9 @@ type clusterConfig struct {
 	listen                 string
 	routes                 string
 	tlsCert, tlsKey, tlsCA string
+	explicit               []string // option keys set by flag, environment or file
+	// jsOff: clustering turned the streaming default off (see finishCluster).
+	jsOff bool
 }
 
 // finishCluster turns the raw cluster values into server.ClusterOptions.
@@ -47,6 +51,13 @@ func (c *serveConfig) finishCluster() error {
 	}
 	if len(c.Cluster.Routes) > 0 && c.Cluster.Port == 0 {
 		return fmt.Errorf("routes: seeds need a route listener: add --cluster nats://host:port (or cluster { listen: ... })")
+	}
+	// Streams are not clustered yet: each stream lives on the one server
+	// that runs JetStream and is reached from the others over routes. Two
+	// servers running it would both answer every API request, so in a
+	// cluster it is on only where asked for (--jetstream).
+	if c.Cluster.Port != 0 && c.JetStream && !slices.Contains(cc.explicit, "jetstream") {
+		c.JetStream, c.cluster.jsOff = false, true
 	}
 	if cc.tlsCert == "" && cc.tlsKey == "" {
 		if cc.tlsCA != "" {

@@ -283,6 +283,9 @@ func loadServeConfig(f *pflag.FlagSet, file string, getenv func(string) string) 
 			return nil, fmt.Errorf("%s (%s): %w", s.key, src, err)
 		}
 		s.set(c, v)
+		if src != "default" {
+			c.cluster.explicit = append(c.cluster.explicit, s.key)
+		}
 	}
 	if err := finishSecurity(c); err != nil {
 		return nil, err

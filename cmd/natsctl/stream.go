@@ -26,6 +26,7 @@ type streamOptions struct {
 	Name       string
 	Config     streaming.StreamConfig
 	ConfigFile string
+	File       string // backup file (stream_backup.go)
 	Subject    string // purge filter, get last-by-subject
 	Seq        uint64
 	Keep       uint64
@@ -58,7 +59,9 @@ func newStreamCmd(d *deps) *cobra.Command {
 		newStreamSub(d, "rmm NAME SEQ", "Delete one message", "  natsctl stream rmm ORDERS 42\n  natsctl stream rmm ORDERS 42 --no-erase", cobra.ExactArgs(2), func(f *streamFlags) {
 			f.cmd.Flags().BoolVar(&f.o.NoErase, "no-erase", false, "remove without overwriting the stored bytes")
 		}, runStreamRmm),
+		newStreamBackupCmd(d), newStreamRestoreCmd(d),
 	)
+	cmd.AddCommand(newStreamSubCmd(d, runStreamSub), newStreamEditCmd(d, runStreamEdit), newStreamViewCmd(d, runStreamView))
 	return cmd
 }
 

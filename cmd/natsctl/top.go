@@ -22,7 +22,7 @@ const defaultMonitorURL = "http://127.0.0.1:8222"
 
 type topOptions struct {
 	IO       *iostreams.IOStreams
-	Servers  []string // monitoring URLs; only the first is watched for now
+	Servers  []string // monitoring URLs; several: the cluster view (topcluster.go)
 	Interval time.Duration
 	Sort     string
 	Limit    int
@@ -33,6 +33,8 @@ type topOptions struct {
 	HTTPClient *http.Client
 	// RunUI runs the interactive program; tests replace it.
 	RunUI func(ctx context.Context, m tui.Model, ios *iostreams.IOStreams) error
+	// RunClusterUI runs the cluster view (several --server); nil: runProgram.
+	RunClusterUI func(ctx context.Context, m tea.Model, ios *iostreams.IOStreams) error
 }
 
 func newTopCmd(d *deps, runF func(context.Context, *topOptions) error) *cobra.Command {
@@ -49,19 +51,25 @@ away. Press ? inside for keys.
 --once (or -o -) prints one snapshot as a table and exits; --json prints it
 as JSON, for scripts. Sort keys are nats-server's /connz keys: cid, start,
 subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime,
-rtt (cid and uptime ascending, the others descending).`,
+rtt (cid and uptime ascending, the others descending).
+
+With --server given more than once, top shows the cluster: one row per
+server with its rates, every route with its message rates, pending bytes
+and RTT, and whether the routes form a full mesh (which pairs of servers
+have no route).`,
 		Example: `  natsctl top
   natsctl top --server http://10.0.0.5:8222 --sort msgs_from --interval 2s
   natsctl top --once --sort bytes_to --limit 20
   natsctl top --json | jq '.connz.connections[] | {cid, name, in_msgs}'
-  natsctl top -o snapshot.txt`,
+  natsctl top -o snapshot.txt
+  natsctl top -s http://a:8222 -s http://b:8222 -s http://c:8222   # the whole cluster`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runF(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVarP(&opts.Servers, "server", "s", []string{defaultMonitorURL}, "monitoring URL (the HTTP port, not 4222); repeatable, the first is watched")
+	f.StringSliceVarP(&opts.Servers, "server", "s", []string{defaultMonitorURL}, "monitoring URL (the HTTP port, not 4222); repeat it to watch every server of a cluster")
 	f.DurationVarP(&opts.Interval, "interval", "i", tui.DefaultInterval, "time between polls")
 	f.StringVar(&opts.Sort, "sort", string(monitorapi.ByCid), "connection sort key (see above)")
 	f.IntVarP(&opts.Limit, "limit", "n", tui.DefaultLimit, "connections to request per poll")
@@ -76,7 +84,7 @@ func runTop(ctx context.Context, opts *topOptions) error {
 		opts.Servers = []string{defaultMonitorURL}
 	}
 	if len(opts.Servers) > 1 {
-		fmt.Fprintf(opts.IO.ErrOut, "natsctl top: watching %s only; a cluster view is not there yet\n", opts.Servers[0])
+		return runTopCluster(ctx, opts)
 	}
 	sort, err := monitorapi.ParseSortOpt(opts.Sort, false)
 	if err != nil {

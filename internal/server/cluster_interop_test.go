@@ -21,9 +21,6 @@ import (
 // route_pool_size or compression and treats us as a server without route
 // pooling: one connection, accounts named in RS+/RS-/RMSG, no compression.
 func TestClusterInterop_NatsServerRoutesBothWays(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts nats-server")
-	}
 	t.Run("default", func(t *testing.T) { testInterop(t, false) })
 	// pool_size -1 makes nats-server speak the unpooled route protocol from
 	// the start: no dedicated $SYS route attempt, no error in its log.
@@ -111,9 +108,6 @@ func testInterop(t *testing.T, noPool bool) {
 
 // Our servers dial nats-server, and its gossip meshes them with each other.
 func TestClusterInterop_MixedMeshByGossip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts nats-server")
-	}
 	ns := natsservertest.Start(t, "-m", "-1", "--cluster_name", "c1", "--cluster", "nats://127.0.0.1:-1")
 	resp, err := http.Get(ns.MonitorURL + "/varz")
 	if err != nil {

@@ -206,3 +206,18 @@ func TestCluster_ConnectURLsFollowMembership(t *testing.T) {
 	})
 	_ = want
 }
+
+// Without cluster names, servers generate one and adopt each other's (the
+// larger generated name wins, as in nats-server) and still mesh.
+func TestCluster_GeneratedNamesConverge(t *testing.T) {
+	unnamed := func(seeds ...*server.Server) *server.Server {
+		return clusteredWith(t, func(o *server.Options) { o.Cluster.Name = "" }, seeds...)
+	}
+	a := unnamed()
+	b := unnamed(a)
+	c := unnamed(b)
+	waitMesh(t, a, b, c)
+	if a.ClusterName() == "" || a.ClusterName() != b.ClusterName() || b.ClusterName() != c.ClusterName() {
+		t.Fatalf("names %q %q %q", a.ClusterName(), b.ClusterName(), c.ClusterName())
+	}
+}

@@ -20,11 +20,15 @@ func (s *Server) setLocalConnectURLs() {
 		h, p, _ := splitAdvertise(a, port)
 		s.localURLs = []string{net.JoinHostPort(h, strconv.Itoa(p))}
 	} else if ip := net.ParseIP(s.opts.Host); ip != nil && ip.IsUnspecified() {
+		// No address at all is better than 0.0.0.0, which clients would
+		// dial locally (nats-server does the same).
 		for _, a := range globalUnicastIPs() {
 			s.localURLs = append(s.localURLs, net.JoinHostPort(a, strconv.Itoa(port)))
 		}
-	}
-	if len(s.localURLs) == 0 {
+		if len(s.localURLs) == 0 {
+			s.log.Warn("bound to an unspecified address and no global unicast address found: this server is not in connect_urls; set client_advertise", "host", s.opts.Host)
+		}
+	} else {
 		s.localURLs = []string{net.JoinHostPort(s.opts.Host, strconv.Itoa(port))}
 	}
 	urls := slices.Clone(s.localURLs)
@@ -121,9 +125,13 @@ func (s *Server) sendInfoToClients(urls []string, ldm bool) {
 	if cl := s.cluster; cl != nil {
 		info.Cluster = s.ClusterName()
 	}
+	cur := s.connectURLs.Load()
 	for _, c := range s.snapshotConns() {
 		c.mu.Lock()
 		ok := c.asyncInfo && !c.closed
+		if ok {
+			c.infoURLs = cur
+		}
 		c.mu.Unlock()
 		if !ok {
 			continue
@@ -132,6 +140,30 @@ func (s *Server) sendInfoToClients(urls []string, ldm bool) {
 		ci.ClientID, ci.ClientIP = c.cid, c.host
 		c.enqueue(infoLine(&ci))
 	}
+}
+
+// firstPong runs on a client's read goroutine once it has queued the first
+// PONG: from then on the client takes INFO updates (nats.go expects PONG
+// right after its CONNECT, so none may come earlier), and it gets one now if
+// the cluster changed since its first INFO.
+func (c *conn) firstPong() {
+	if !c.gotConn || c.opts.Protocol < 1 {
+		return
+	}
+	s := c.srv
+	c.mu.Lock()
+	c.asyncInfo = true
+	sent := c.infoURLs
+	cur := s.connectURLs.Load()
+	c.infoURLs = cur
+	c.mu.Unlock()
+	if cur == sent || cur == nil {
+		return
+	}
+	info := s.info
+	info.ConnectURLs, info.Cluster = *cur, s.ClusterName()
+	info.ClientID, info.ClientIP = c.cid, c.host
+	c.sendSelf(infoLine(&info))
 }
 
 // clusterLameDuck tells the routes that this server enters lame duck mode

@@ -81,9 +81,11 @@ type conn struct {
 	version  string
 	stop     time.Time
 	sent     struct{ msgs, bytes int64 } // delivered to this connection
-	// asyncInfo: the client's CONNECT announced protocol >= 1, so it takes
-	// INFO updates (cluster connect_urls) at any time.
+	// asyncInfo: the client announced protocol >= 1 and got its first PONG,
+	// so it takes INFO updates (cluster connect_urls) from now on; infoURLs
+	// is the connect_urls list it was last sent (cluster_urls.go).
 	asyncInfo bool
+	infoURLs  *[]string
 
 	sec connSecurity // identity, permissions, TLS (auth.go)
 
@@ -441,7 +443,6 @@ func (c *conn) processConnect(arg []byte) error {
 	c.headers.Store(opts.Headers)
 	c.mu.Lock()
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
-	c.asyncInfo = opts.Protocol >= 1
 	c.sec.creds, c.sec.connected = opts, true
 	c.mu.Unlock()
 	c.trace("CONNECT", arg)
@@ -457,6 +458,9 @@ func (c *conn) processConnect(arg []byte) error {
 func (c *conn) processPing() error {
 	c.trace("PING", nil)
 	c.sendSelf(protoPong)
+	if !c.asyncInfo && c.srv.cluster != nil && c.route == nil {
+		c.firstPong()
+	}
 	return nil
 }
 

@@ -23,11 +23,23 @@
 // for a moment (monitor.go). Closed connections are kept in a bounded ring
 // (closedconns.go).
 //
+// # Routes (clustering)
+//
+// A route is a conn with route set (route*.go): the same write goroutine
+// and outbound buffer, its own read loop and parser (route_proto.go). Its
+// peer's interest is subscriptions in the Sublist owned by the route conn;
+// a client publish that matches them appends one RMSG per route after local
+// delivery (route_msg.go). Messages from a route are delivered locally only.
+// Each configured seed has a goroutine that dials it with backoff while no
+// route to that server exists; gossip-learned servers get a few attempts.
+//
 // # Lock order
 //
-// Server.mu (connection table) -> Sublist.mu -> conn.mu. A goroutine never
-// holds two conn.mu at once, and no I/O happens under any lock. Monitoring:
-// subjSampler.mu -> subjectTop.mu; closedRing.mu is taken alone.
+// Server.mu (connection table) -> cluster.mu -> Sublist.mu -> conn.mu. A
+// goroutine never holds two conn.mu at once, and no I/O happens under any
+// lock. The Sublist's onChange hook (route interest) runs after Sublist.mu
+// is released and takes cluster.mu, then conn.mu of each route.
+// Monitoring: subjSampler.mu -> subjectTop.mu; closedRing.mu is taken alone.
 //
 // Security (auth.go, perms.go, tls.go): a connection's permissions are an
 // atomic pointer set by its read goroutine on CONNECT and read by publishers

@@ -76,6 +76,8 @@ func (s *Server) Varz() *monitorapi.Varz {
 		SlowConsumers:      slow,
 		StaleConnections:   s.mon.stale.Load(),
 		Subscriptions:      uint32(s.numSubs()),
+		Cluster:            s.ClusterVarz(),
+		Routes:             s.NumRoutes(),
 		HTTPReqStats:       s.mon.reqStats(),
 		ConfigLoadTime:     start.UTC(),
 		SlowConsumersStats: &monitorapi.SlowConsumersStats{Clients: uint64(slow)},

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base32"
 	"encoding/json"
@@ -53,6 +52,7 @@ type route struct {
 	// Set by the read goroutine during the handshake; read by others under
 	// conn.mu.
 	gotConnect, gotInfo bool
+	awaitPong           bool // dialed route: INFO checked, waiting for PONG
 	registered          bool
 	self                bool // the peer is this server
 	remoteID            string
@@ -82,6 +82,7 @@ type routeInfoJSON struct {
 	ConnectURLs    []string `json:"connect_urls,omitempty"`
 	LameDuckMode   bool     `json:"ldm,omitempty"`
 	NatsctlVersion string   `json:"natsctl_version,omitempty"`
+	JetStream      bool     `json:"jetstream,omitempty"`
 	// RouteAccount is set by nats-server on a route dedicated to one
 	// account (pinned accounts, $SYS by default); we have no such routes.
 	RouteAccount string `json:"route_account,omitempty"`
@@ -352,28 +353,18 @@ func (s *Server) newRoute(nc net.Conn, u *url.URL, explicit bool) *conn {
 	c.log = s.log.With("rid", c.cid, "remote", nc.RemoteAddr().String())
 
 	cl.mu.Lock()
-	if cl.closed {
-		cl.mu.Unlock()
-		nc.Close()
-		return nil
-	}
-	if len(cl.routes)+len(cl.pending) >= o.MaxRoutes {
-		cl.mu.Unlock()
-		s.log.Warn("maximum routes exceeded; closing the new route", "max_routes", o.MaxRoutes, "remote", nc.RemoteAddr().String())
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write(errLine("maximum routes exceeded"))
-		nc.Close()
-		return nil
-	}
-	cl.pending[c] = struct{}{}
 	info := s.routeInfoLocked()
 	cl.mu.Unlock()
-
 	var out []byte
 	if u != nil {
+		// CONNECT, INFO, then PING: the peer checks our CONNECT before it
+		// answers PONG, so its PONG tells us we were accepted (routePong).
 		out = s.routeConnectLine(u)
+		out = append(out, routeInfoLine(&info)...)
+		out = append(out, protoPing...)
+	} else {
+		out = routeInfoLine(&info)
 	}
-	out = append(out, routeInfoLine(&info)...)
 	c.out.write(out)
 	c.pending = int64(len(out))
 	// A peer that does not finish the handshake in time is dropped.
@@ -386,7 +377,26 @@ func (s *Server) newRoute(nc net.Conn, u *url.URL, explicit bool) *conn {
 			c.closeConn(closeAuthTimeout, true)
 		}
 	})
+
+	cl.mu.Lock()
+	if cl.closed {
+		cl.mu.Unlock()
+		c.route.handshake.Stop()
+		nc.Close()
+		return nil
+	}
+	if len(cl.routes)+len(cl.pending) >= o.MaxRoutes {
+		cl.mu.Unlock()
+		c.route.handshake.Stop()
+		s.log.Warn("maximum routes exceeded; closing the new route", "max_routes", o.MaxRoutes, "remote", nc.RemoteAddr().String())
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write(errLine("maximum routes exceeded"))
+		nc.Close()
+		return nil
+	}
+	cl.pending[c] = struct{}{}
 	s.wg.Add(2)
+	cl.mu.Unlock()
 	c.startRoutePings()
 	go c.writeLoop()
 	c.wake()
@@ -412,7 +422,7 @@ func (s *Server) routeInfoLocked() routeInfoJSON {
 		GoVersion: runtime.Version(), Host: o.Host, Port: addr.Port, Headers: true,
 		AuthRequired: o.Username != "", TLSRequired: o.TLS != nil, TLSVerify: o.TLS != nil,
 		MaxPayload: s.opts.MaxPayload, IP: cl.routeIP, Cluster: cl.name, Dynamic: cl.dynamic,
-		LameDuckMode: cl.ldm, NatsctlVersion: Version,
+		LameDuckMode: cl.ldm, NatsctlVersion: Version, JetStream: s.info.JetStream,
 	}
 	if o.Advertise != "" {
 		info.Host, info.Port, _ = splitAdvertise(o.Advertise, addr.Port)
@@ -484,238 +494,6 @@ func (c *conn) routeFail(err error) {
 	c.closeConn(pe.reason, true)
 }
 
-// routeConnect handles the CONNECT of a peer that dialed us: it must come
-// first, carry the credentials required and name our cluster.
-func (c *conn) routeConnect(arg []byte) error {
-	r := c.route
-	if r.solicited || r.gotConnect {
-		return errParseUnknownOp
-	}
-	var ci routeConnectJSON
-	if err := json.Unmarshal(arg, &ci); err != nil {
-		return errParseBadConnect
-	}
-	if ci.Lang != "" {
-		c.log.Warn("a client connected to the route port; closing it")
-		return &protoError{text: "Client connected to route port", reason: closeProtocolViolation}
-	}
-	o := &c.srv.opts.Cluster
-	if o.Username != "" && (subtle.ConstantTimeCompare([]byte(ci.User), []byte(o.Username)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(ci.Pass), []byte(o.Password)) != 1) {
-		c.log.Warn("route authorization failed", "user", ci.User)
-		return &protoError{text: errAuthViolation, reason: closeAuthViolation}
-	}
-	if ours, ok := c.srv.cluster.checkName(ci.Cluster, ci.Dynamic); !ok {
-		text := fmt.Sprintf("Rejecting connection, cluster name %q does not match %q", ci.Cluster, ours)
-		c.log.Error("route from another cluster rejected: set the same cluster name on both servers", "remote_cluster", ci.Cluster, "cluster", ours)
-		return &protoError{text: text, reason: closeClusterNameConflict}
-	}
-	c.headers.Store(ci.Headers)
-	r.gotConnect = true
-	c.mu.Lock()
-	r.remoteID = ci.Name
-	c.mu.Unlock()
-	return nil
-}
-
-// checkName compares a peer's cluster name with ours; a generated name of
-// ours gives way to a configured one (or to a larger generated one), as in
-// nats-server.
-func (cl *cluster) checkName(remote string, remoteDynamic bool) (string, bool) {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	if remote == cl.name || remote == "" {
-		return cl.name, true
-	}
-	if cl.dynamic && (!remoteDynamic || cl.name < remote) {
-		cl.name, cl.dynamic = remote, remoteDynamic
-		return cl.name, true
-	}
-	return cl.name, false
-}
-
-// routeInfo handles the peer's INFO: the first one completes the handshake,
-// later ones carry gossip (another server's ID: connect to it), lame duck
-// notices and connect_urls updates.
-func (c *conn) routeInfo(arg []byte) error {
-	r := c.route
-	if !r.solicited && !r.gotConnect {
-		return errParseUnknownOp
-	}
-	var info routeInfoJSON
-	if err := json.Unmarshal(arg, &info); err != nil {
-		return errParseBadArgs
-	}
-	s := c.srv
-	if r.gotInfo {
-		c.mu.Lock()
-		remoteID := r.remoteID
-		c.mu.Unlock()
-		if info.ID != remoteID {
-			s.gossipReceived(&info)
-			return nil
-		}
-		s.peerURLsChanged(c, info.ConnectURLs, info.LameDuckMode)
-		return nil
-	}
-	if info.ID == s.id {
-		c.mu.Lock()
-		r.self = true
-		c.mu.Unlock()
-		if r.url != nil {
-			s.cluster.mu.Lock()
-			s.cluster.selfURLs[r.url.Host] = true
-			s.cluster.mu.Unlock()
-			c.log.Debug("route seed is this server; not dialing it again", "url", r.url.Redacted())
-		}
-		c.closeConn(closeDuplicateRoute, false)
-		return nil
-	}
-	if info.RouteAccount != "" {
-		// nats-server dials one of these next to the shared route and
-		// drops it itself once it sees we do not pool routes.
-		c.log.Debug("per-account route not supported; the shared route carries every account", "account", info.RouteAccount)
-		c.closeConn(closeDuplicateRoute, false)
-		return nil
-	}
-	if ours, ok := s.cluster.checkName(info.Cluster, info.Dynamic); !ok {
-		c.log.Error("route peer is in another cluster: set the same cluster name on both servers; retrying",
-			"remote_cluster", info.Cluster, "cluster", ours, "remote_id", info.ID)
-		c.closeConn(closeClusterNameConflict, false)
-		return nil
-	}
-	if !r.solicited && r.remoteID != "" && r.remoteID != info.ID {
-		return errParseBadArgs // CONNECT and INFO name different servers
-	}
-	routeURL := info.IP
-	if routeURL == "" {
-		// Without advertise, the peer's route address is the one it
-		// reached us from, with its route port (nats-server does the same).
-		host := c.host
-		if r.url != nil {
-			host = r.url.Hostname()
-		}
-		routeURL = "nats-route://" + net.JoinHostPort(host, strconv.Itoa(info.Port)) + "/"
-	}
-	r.gotInfo = true
-	c.headers.Store(info.Headers)
-	c.mu.Lock()
-	r.remoteID, r.remoteName, r.routeURL, r.connectURLs = info.ID, info.Name, routeURL, info.ConnectURLs
-	c.mu.Unlock()
-	s.addRoute(c)
-	return nil
-}
-
-// addRoute registers a route after its handshake. Of two routes to the same
-// server (both dialed each other at once) both servers keep the one dialed
-// by the server with the smaller ID, so they agree without talking.
-func (s *Server) addRoute(c *conn) {
-	cl := s.cluster
-	r := c.route
-	id := r.remoteID
-	var drop *conn
-	cl.mu.Lock()
-	if cl.closed {
-		cl.mu.Unlock()
-		c.closeConn(closeServerShutdown, true)
-		return
-	}
-	if r.url != nil {
-		cl.urlIDs[r.url.Host] = id
-	}
-	if old := cl.routes[id]; old != nil {
-		preferred := r.solicited == (s.id < id)
-		if !preferred {
-			cl.mu.Unlock()
-			c.log.Debug("duplicate route; keeping the existing one", "remote_id", id)
-			c.closeConn(closeDuplicateRoute, true)
-			return
-		}
-		drop = old
-		old.mu.Lock()
-		old.route.registered = false
-		old.mu.Unlock()
-	}
-	delete(cl.pending, c)
-	cl.routes[id] = c
-	c.mu.Lock()
-	r.registered = true
-	r.handshake.Stop()
-	connectURLs := r.connectURLs
-	c.mu.Unlock()
-	if dump := cl.interestDumpLocked(); len(dump) > 0 {
-		c.enqueue(dump)
-	}
-	// Gossip: tell the other routes about the new server so that they
-	// connect to it (full mesh). Not for a route we dialed because of
-	// gossip: the server that told us has told the others.
-	if r.explicit || !r.solicited {
-		g := routeInfoJSON{ID: id, Name: r.remoteName, Cluster: cl.name, IP: r.routeURL, Headers: true, Version: ProtocolVersion, Proto: routeProto}
-		line := routeInfoLine(&g)
-		for oid, oc := range cl.routes {
-			if oid != id {
-				oc.enqueue(line)
-			}
-		}
-	}
-	n := len(cl.routes)
-	cl.mu.Unlock()
-	if drop != nil {
-		drop.log.Debug("duplicate route replaced", "remote_id", id)
-		drop.closeConn(closeDuplicateRoute, true)
-	}
-	s.setPeerURLs(id, connectURLs)
-	s.log.Info("route registered", "remote_id", id, "remote_name", r.remoteName, "solicited", r.solicited, "routes", n)
-}
-
-// routeClosed unregisters a closed route (called by closeConn).
-func (s *Server) routeClosed(c *conn) {
-	cl := s.cluster
-	c.mu.Lock()
-	id := c.route.remoteID
-	if c.route.handshake != nil {
-		c.route.handshake.Stop()
-	}
-	reason := c.reason
-	c.mu.Unlock()
-	cl.mu.Lock()
-	delete(cl.pending, c)
-	removed := id != "" && cl.routes[id] == c
-	if removed {
-		delete(cl.routes, id)
-		close(cl.changed)
-		cl.changed = make(chan struct{})
-	}
-	cl.mu.Unlock()
-	if removed {
-		s.log.Info("route closed", "remote_id", id, "reason", reason.String())
-		s.setPeerURLs(id, nil)
-	}
-}
-
-// gossipReceived connects to a server another route told us about, unless
-// we have (or are making) a route to it.
-func (s *Server) gossipReceived(info *routeInfoJSON) {
-	cl := s.cluster
-	if info.ID == "" || info.ID == s.id || info.IP == "" {
-		return
-	}
-	u, err := parseRouteURL(info.IP)
-	if err != nil {
-		return
-	}
-	cl.mu.Lock()
-	if cl.closed || cl.routes[info.ID] != nil || cl.dialing[info.ID] || (info.Cluster != "" && info.Cluster != cl.name) || cl.selfURLs[u.Host] {
-		cl.mu.Unlock()
-		return
-	}
-	cl.dialing[info.ID] = true
-	cl.mu.Unlock()
-	s.log.Debug("connecting to a cluster member learned by gossip", "remote_id", info.ID, "url", u.Redacted())
-	s.wg.Add(1)
-	go s.solicitRoute(u, false, info.ID)
-}
-
 // startRoutePings arms the route keep-alive timer.
 func (c *conn) startRoutePings() {
 	c.mu.Lock()
@@ -746,12 +524,6 @@ func (c *conn) routePingTick() {
 	c.pingTimer.Reset(o.PingInterval)
 	c.mu.Unlock()
 	c.wake()
-}
-
-// routeErr logs an -ERR from a peer; the peer closes the route if it must.
-func (c *conn) routeErr(text []byte) error {
-	c.log.Warn("route peer reported an error", "err", string(text))
-	return nil
 }
 
 // Close reasons of routes, after the shared ones in closereason.go.

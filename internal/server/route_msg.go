@@ -76,6 +76,13 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 	rc.out.write(body)
 	rc.out.write(crlf)
 	rc.pending += size
+	if rc.pending > rc.stallMark() && c.stallWait == nil && c.done != nil {
+		// Hold the publisher back until the route drains (conn.waitStall).
+		if rc.stallCh == nil {
+			rc.stallCh = make(chan struct{})
+		}
+		c.stallWait = rc.stallCh
+	}
 	rc.sent.msgs++
 	rc.sent.bytes += int64(len(body))
 	rc.mu.Unlock()

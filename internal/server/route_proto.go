@@ -37,7 +37,7 @@ type routeHandler interface {
 	routeMsg(pa *pubArgs, acc []byte, queues [][]byte, payload []byte) error
 	routeErr(text []byte) error
 	processPing() error
-	processPong() error
+	routePong() error
 }
 
 // routeParser is the route protocol state machine: no I/O, no locks, and no
@@ -152,7 +152,7 @@ func (p *routeParser) op(line []byte, h routeHandler) error {
 	case equalFold(name, "PING") && len(args) == 0:
 		return h.processPing()
 	case equalFold(name, "PONG") && len(args) == 0:
-		return h.processPong()
+		return h.routePong()
 	case equalFold(name, "+OK"):
 		return nil
 	case equalFold(name, "A+"), equalFold(name, "A-"):

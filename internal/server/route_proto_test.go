@@ -32,7 +32,7 @@ func (r *routeRec) routeMsg(pa *pubArgs, acc []byte, qs [][]byte, payload []byte
 }
 func (r *routeRec) routeErr(t []byte) error { r.ops = append(r.ops, "ERR "+string(t)); return nil }
 func (r *routeRec) processPing() error      { r.ops = append(r.ops, "PING"); return nil }
-func (r *routeRec) processPong() error      { r.ops = append(r.ops, "PONG"); return nil }
+func (r *routeRec) routePong() error        { r.ops = append(r.ops, "PONG"); return nil }
 
 var routeProtoCases = []struct{ in, want string }{
 	{"RS+ $G foo.>\r\n", "SUB $G foo.>  0"},
@@ -121,7 +121,7 @@ func (nopRoute) routeUnsub(_, _, _ []byte) error                   { return nil 
 func (nopRoute) routeMsg(*pubArgs, []byte, [][]byte, []byte) error { return nil }
 func (nopRoute) routeErr([]byte) error                             { return nil }
 func (nopRoute) processPing() error                                { return nil }
-func (nopRoute) processPong() error                                { return nil }
+func (nopRoute) routePong() error                                  { return nil }
 
 func FuzzRouteParser(f *testing.F) {
 	for _, tc := range routeProtoCases {

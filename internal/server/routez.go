@@ -66,3 +66,24 @@ func (c *conn) routeInfoz(now time.Time, opts RoutezOptions) *monitorapi.RouteIn
 	c.mu.Unlock()
 	return ri
 }
+
+// ClusterVarz is the /varz "cluster" object (empty without clustering).
+func (s *Server) ClusterVarz() monitorapi.ClusterOptsVarz {
+	cl := s.cluster
+	if cl == nil {
+		return monitorapi.ClusterOptsVarz{}
+	}
+	o := &s.opts.Cluster
+	v := monitorapi.ClusterOptsVarz{
+		Name: s.ClusterName(), Host: o.Host, Port: s.ClusterAddr().Port,
+		AuthTimeout: o.AuthTimeout.Seconds(), TLSRequired: o.TLS != nil, TLSVerify: o.TLS != nil,
+		WriteDeadline: s.opts.WriteDeadline,
+	}
+	if o.TLS != nil {
+		v.TLSTimeout = o.AuthTimeout.Seconds()
+	}
+	for _, u := range cl.seeds {
+		v.URLs = append(v.URLs, u.Host)
+	}
+	return v
+}

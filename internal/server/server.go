@@ -211,8 +211,9 @@ func (s *Server) accept(nc net.Conn) {
 	s.prepareSecurity(c, &info)
 	s.mu.Lock()
 	info.LameDuckMode = s.ldm
-	if s.cluster != nil { // read under s.mu: see sendInfoToClients
-		info.ConnectURLs, info.Cluster = s.clientConnectURLs(), s.ClusterName()
+	if s.cluster != nil {
+		c.infoURLs = s.connectURLs.Load()
+		info.ConnectURLs, info.Cluster = *c.infoURLs, s.ClusterName()
 	}
 	if s.closing {
 		s.mu.Unlock()

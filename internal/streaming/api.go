@@ -10,8 +10,7 @@ import (
 )
 
 // The API ($JS.API.>, ADR-1): requests arrive on the publisher's goroutine
-// (onAPI, onDirect), are copied into apiQ and served one at a time by
-// apiLoop, which owns stream creation and deletion (so checks such as
+// (onAPI), are copied into apiQ and served one at a time by apiLoop, which owns stream creation and deletion (so checks such as
 // subject overlap never race with each other). Replies go to the request's
 // reply subject; a request without one is ignored.
 
@@ -19,6 +18,7 @@ type apiReq struct {
 	subject, reply string
 	hdr, data      []byte
 	direct         *stream // DIRECT.GET on this stream
+	run            func()  // work that must run on the API goroutine (restore.go)
 }
 
 func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
@@ -28,8 +28,21 @@ func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
 	e.enqueueAPI(apiReq{subject: subject, reply: reply, hdr: clone(hdr), data: clone(data)})
 }
 
+// onDirect serves a direct get at once, on the requester's goroutine:
+// it only reads the store (safe for concurrent use) and needs none of the
+// ordering apiLoop gives, so concurrent readers (KV Get) are served in
+// parallel instead of queueing behind each other and behind API calls.
 func (st *stream) onDirect(subject, reply string, hdr, data []byte) {
-	st.e.enqueueAPI(apiReq{subject: subject, reply: reply, data: clone(data), direct: st})
+	if reply == "" {
+		return
+	}
+	e := st.e
+	e.apiTotal.Add(1)
+	out := e.directGet(apiReq{subject: subject, reply: reply, data: data, direct: st})
+	if out.failed {
+		e.apiErrors.Add(1)
+	}
+	_ = e.ic.Publish(reply, "", out.hdr, out.data)
 }
 
 func (e *Engine) enqueueAPI(r apiReq) {
@@ -57,6 +70,10 @@ func (e *Engine) apiLoop() {
 	for {
 		select {
 		case r := <-e.apiQ:
+			if r.run != nil {
+				r.run()
+				continue
+			}
 			e.serveAPI(r)
 		case <-e.quit:
 			return
@@ -75,12 +92,7 @@ func jsonReply(v any, failed bool) reply { return reply{data: mustJSON(v), faile
 
 func (e *Engine) serveAPI(r apiReq) {
 	e.apiTotal.Add(1)
-	var out reply
-	if r.direct != nil {
-		out = e.directGet(r)
-	} else {
-		out = e.route(r)
-	}
+	out := e.route(r)
 	if out.failed {
 		e.apiErrors.Add(1)
 	}
@@ -109,6 +121,10 @@ func (e *Engine) route(r apiReq) reply {
 		return e.streamCreate(name, r.data)
 	case "STREAM.UPDATE":
 		return e.streamUpdate(name, r.data)
+	case "STREAM.SNAPSHOT":
+		return e.streamSnapshot(name, r.data)
+	case "STREAM.RESTORE":
+		return e.streamRestore(name, r.data)
 	}
 	st := e.lookup(name)
 	typ := map[string]string{

@@ -16,7 +16,7 @@ func publishAsyncN(t testing.TB, js jetstream.JetStream, subject string, n int) 
 	t.Helper()
 	ctx := ctxT(t)
 	for i := range n {
-		if _, err := js.PublishAsync(subject, []byte(strconv.Itoa(i))); err != nil {
+		if _, err := js.PublishAsync(subject, []byte(strconv.Itoa(i)), jetstream.WithStallWait(time.Minute)); err != nil {
 			t.Fatalf("publish %d: %v", i, err)
 		}
 		if i%1000 == 999 {

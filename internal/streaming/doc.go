@@ -20,7 +20,9 @@
 //     Flush once (group commit), then publish the acks. It also owns the
 //     duplicate window and the last Nats-Msg-Id.
 //   - One API goroutine serves every $JS.API request in arrival order, so
-//     creations, updates, deletions and their checks never race.
+//     creations, updates, deletions and their checks never race. Direct
+//     gets (read-only) are the exception: they are served at once on the
+//     requester's goroutine, so concurrent readers run in parallel.
 //
 // Lock order: Engine.mu (the stream table) -> stream.subMu -> the server's
 // locks (through InternalClient). The stores have their own locks and are

@@ -12,7 +12,8 @@
 //
 // Tabs are views over the one polling engine: each tab renders from the same
 // Snapshot, and the Request the engine sends asks for what the tabs need.
-// Adding a tab (streams, routes) means a tabID, a render function and, if
+// The streams tab asks for /jsz only while it is shown (streams.go).
+// Adding a tab (routes) means a tabID, a render function and, if
 // it needs another endpoint, a field in Request and Snapshot.
 //
 // The data comes from an injected Source: HTTPSource for a live server, a

@@ -6,6 +6,7 @@ import "charm.land/bubbles/v2/key"
 type keyMap struct {
 	Quit, Help, Pause                key.Binding
 	NextTab, PrevTab, Conns, Subject key.Binding
+	Streams                          key.Binding
 	SortLeft, SortRight, Reverse     key.Binding
 	Faster, Slower                   key.Binding
 	Up, Down, PageUp, PageDown       key.Binding
@@ -25,6 +26,7 @@ func defaultKeys() keyMap {
 		PrevTab:   b([]string{"shift+tab"}, "shift+tab", "previous tab"),
 		Conns:     b([]string{"1"}, "1", "connections"),
 		Subject:   b([]string{"2"}, "2", "subjects"),
+		Streams:   b([]string{"3"}, "3", "streams"),
 		SortLeft:  b([]string{"<", "left", "h"}, "</>", "sort by column"),
 		SortRight: b([]string{">", "right", "l"}, ">", "sort next column"),
 		Reverse:   b([]string{"r"}, "r", "reverse sort"),
@@ -51,7 +53,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Quit, k.Help, k.Pause, k.Faster},
-		{k.NextTab, k.PrevTab, k.Conns, k.Subject},
+		{k.NextTab, k.PrevTab, k.Conns, k.Subject, k.Streams},
 		{k.SortLeft, k.Reverse, k.Filter, k.Back},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Detail},
 	}

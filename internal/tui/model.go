@@ -34,15 +34,16 @@ type Options struct {
 
 type tabID int
 
-// Tabs, in display order. Streams/consumers and routes come later: a value
-// here, a title in tabTitles, a render function in view.go.
+// Tabs, in display order. Routes come later: a value here, a title in
+// tabTitles, a render function in view.go.
 const (
 	tabConns tabID = iota
 	tabSubjects
+	tabStreams
 	numTabs
 )
 
-var tabTitles = [numTabs]string{tabConns: "Connections", tabSubjects: "Subjects"}
+var tabTitles = [numTabs]string{tabConns: "Connections", tabSubjects: "Subjects", tabStreams: "Streams"}
 
 // Model is the state of the top view. It is a value: Update returns a new
 // one, so tests can keep and compare snapshots of it.
@@ -63,9 +64,13 @@ type Model struct {
 	rates      Rates
 	connRates  map[uint64]Rates
 	subjects   []SubjectRate
-	inHist     []float64 // in msgs/s per poll, oldest first
-	outHist    []float64
-	polls      int // successful polls
+	streams    []StreamRate
+	// jszAt is the /jsz document the stream rates were computed from (the
+	// snapshots without /jsz, polled while the tab was hidden, skip it).
+	jszAt   *JSStreams
+	inHist  []float64 // in msgs/s per poll, oldest first
+	outHist []float64
+	polls   int // successful polls
 
 	// Errors: the last poll's error and when failures began.
 	err      error
@@ -75,6 +80,7 @@ type Model struct {
 	tab  tabID
 	conn connView
 	subj struct{ offset int }
+	strm struct{ offset int }
 	// filter narrows the connections (name, host) and subjects shown;
 	// filtering is true while the user types it after `/`.
 	filter    string
@@ -140,6 +146,9 @@ func (m Model) request() Request {
 		Limit:    m.limit,
 		Subs:     true,
 		Subjects: true,
+		// /jsz with consumer details costs the server a walk of every
+		// stream: only while the streams tab is shown.
+		Streams: m.tab == tabStreams,
 	}
 }
 

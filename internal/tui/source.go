@@ -22,6 +22,8 @@ type Request struct {
 	Subs  bool               // /connz subs=1: subscription subjects per connection
 	// Subjects asks /subjz (a natsctl extension) for the busiest subjects.
 	Subjects bool
+	// Streams asks /jsz for streams and consumers.
+	Streams bool
 }
 
 // Snapshot is what one poll returned.
@@ -32,6 +34,9 @@ type Snapshot struct {
 	Subjz *monitorapi.Subjz `json:"subjz,omitempty"`
 	// SubjzErr explains why Subjz is nil although it was asked for.
 	SubjzErr string `json:"-"`
+	// Jsz is nil when it was not asked for or could not be had (JszErr).
+	Jsz    *JSStreams `json:"jsz,omitempty"`
+	JszErr string     `json:"-"`
 }
 
 // Source fetches snapshots. Fetch runs off the UI goroutine and must honour
@@ -98,6 +103,19 @@ func (s *HTTPSource) Fetch(ctx context.Context, req Request) (*Snapshot, error) 
 			snap.SubjzErr = ErrNoSubjz.Error()
 		default:
 			snap.SubjzErr = err.Error()
+		}
+	}
+	if req.Streams {
+		js := &JSStreams{}
+		q := url.Values{"accounts": {"true"}, "streams": {"true"}, "consumers": {"true"}}
+		err := s.get(ctx, monitorapi.JszPath, q, js)
+		switch {
+		case err == nil:
+			snap.Jsz = js
+		case errors.Is(err, errNotFound):
+			snap.JszErr = "this server has no /jsz: start it with JetStream (natsctl serve, nats-server -js)"
+		default:
+			snap.JszErr = err.Error()
 		}
 	}
 	return snap, nil

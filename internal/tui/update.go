@@ -112,6 +112,13 @@ func (m Model) applyStats(msg statsMsg) Model {
 		m.rates, m.connRates = Rates{}, nil
 		m.subjects = ComputeSubjectRates(nil, snap.Subjz)
 	}
+	if snap.Jsz != nil {
+		prevJsz := m.jszAt
+		if last == nil {
+			prevJsz = nil
+		}
+		m.streams, m.jszAt = ComputeStreamRates(prevJsz, snap.Jsz), snap.Jsz
+	}
 	m.prev, m.last = last, snap
 	m.polls++
 	return m.followSelection()
@@ -185,13 +192,15 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m.restart()
 		}
 	case key.Matches(msg, k.NextTab):
-		m.tab = (m.tab + 1) % numTabs
+		return m.showTab((m.tab + 1) % numTabs)
 	case key.Matches(msg, k.PrevTab):
-		m.tab = (m.tab + numTabs - 1) % numTabs
+		return m.showTab((m.tab + numTabs - 1) % numTabs)
 	case key.Matches(msg, k.Conns):
-		m.tab = tabConns
+		return m.showTab(tabConns)
 	case key.Matches(msg, k.Subject):
-		m.tab = tabSubjects
+		return m.showTab(tabSubjects)
+	case key.Matches(msg, k.Streams):
+		return m.showTab(tabStreams)
 	case key.Matches(msg, k.Slower):
 		return m.stepInterval(+1)
 	case key.Matches(msg, k.Faster):
@@ -206,10 +215,24 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m.followSelection(), nil
 	default:
-		if m.tab == tabConns {
+		switch m.tab {
+		case tabConns:
 			return m.connKey(msg)
+		case tabStreams:
+			return m.streamKey(msg), nil
 		}
 		return m.subjKey(msg), nil
+	}
+	return m, nil
+}
+
+// showTab switches tabs; opening the streams tab polls at once, since
+// /jsz is only asked for while it is shown.
+func (m Model) showTab(t tabID) (tea.Model, tea.Cmd) {
+	was := m.tab
+	m.tab = t
+	if t == tabStreams && was != tabStreams && !m.paused {
+		return m.restart()
 	}
 	return m, nil
 }
@@ -322,6 +345,6 @@ func (m Model) editFilter(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	default:
 		m.filter += msg.Text // printable keys carry text; others none
 	}
-	m.subj.offset = 0
+	m.subj.offset, m.strm.offset = 0, 0
 	return m.followSelection(), nil
 }

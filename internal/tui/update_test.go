@@ -357,7 +357,7 @@ func TestUpdate_Tabs(t *testing.T) {
 	if m.tab != tabSubjects {
 		t.Fatalf("tab %d", m.tab)
 	}
-	m, _ = step(t, m, press("tab"))
+	m, _ = step(t, m, press("tab"), press("tab"))
 	if m.tab != tabConns {
 		t.Fatalf("tab wraps to %d", m.tab)
 	}

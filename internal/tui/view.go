@@ -60,6 +60,9 @@ func (m Model) render() string {
 	case m.tab == tabSubjects:
 		lines = append(lines, m.tabLine())
 		lines = append(lines, m.subjectLines(lay)...)
+	case m.tab == tabStreams:
+		lines = append(lines, m.tabLine())
+		lines = append(lines, m.streamTabLines(lay)...)
 	}
 	body := lines
 	if len(body) > m.height-1 {

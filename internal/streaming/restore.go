@@ -1,0 +1,315 @@
+package streaming
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/natsctl/natsctl/internal/jsbackup"
+	"github.com/natsctl/natsctl/internal/streaming/store"
+)
+
+// Stream restore: $JS.API.STREAM.RESTORE.<stream> with nats-server's
+// protocol (jsStreamRestoreRequest, processStreamRestore), so natscli's
+// `nats stream restore` works:
+//
+//  1. The request carries {config, state}; the reply is a
+//     stream_restore_response naming a deliver subject
+//     ($JS.SNAPSHOT.RESTORE.<stream>.<token>).
+//  2. The client sends the snapshot there in chunks, each as a request;
+//     each is answered with an empty message once consumed.
+//  3. An empty chunk ends it; its reply is a stream_create_response with
+//     the restored stream's info (or the error).
+//
+// The snapshot must be in natsctl's jsbackup format (what our SNAPSHOT
+// and `natsctl stream backup` write); nats-server's own snapshots (an s2
+// tar of its file-store blocks) are refused with an error saying so.
+// Messages are written straight into a new store with their original
+// sequences and times, in a staging directory named like an interrupted
+// delete (so a crash leaves nothing behind), which becomes the stream
+// only when everything was read.
+
+const (
+	typeStreamRestore  = "io.nats.jetstream.api.v1.stream_restore_response"
+	restoreIdleTimeout = 30 * time.Second
+)
+
+type restoreRequest struct {
+	Config json.RawMessage `json:"config"`
+	State  StreamState     `json:"state"`
+}
+
+type restoreResponse struct {
+	apiResponse
+	DeliverSubject string `json:"deliver_subject,omitempty"`
+}
+
+var errStreamExistsRestore = apiErr(500, 10130, "stream name already in use, cannot restore")
+
+type restoreChunk struct {
+	reply string
+	data  []byte
+}
+
+func (e *Engine) streamRestore(name string, body []byte) reply {
+	fail := func(err *APIError) reply {
+		return jsonReply(restoreResponse{apiResponse: apiResponse{Type: typeStreamRestore, Error: err}}, true)
+	}
+	if len(body) == 0 {
+		return fail(errBadRequest)
+	}
+	var req restoreRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return fail(errInvalidJSON(err))
+	}
+	cfg, aerr := decodeStreamConfig(req.Config)
+	if aerr != nil {
+		return fail(aerr)
+	}
+	if cfg.Name == "" {
+		cfg.Name = name
+	}
+	if cfg.Name != name {
+		return fail(errStreamMismatch)
+	}
+	cfg.setDefaults()
+	if aerr := cfg.validate(); aerr != nil {
+		return fail(aerr)
+	}
+	if cfg.Storage == MemoryStorage {
+		return fail(apiErr(500, 10062, "restore failed: restore of memory streams is not supported"))
+	}
+	if e.lookup(name) != nil {
+		return fail(errStreamExistsRestore)
+	}
+	if aerr := e.checkOverlap(cfg, ""); aerr != nil {
+		return fail(aerr)
+	}
+	deliver := "$JS.SNAPSHOT.RESTORE." + name + "." + randomName()
+	chunks := make(chan restoreChunk, 16)
+	sub, err := e.ic.Subscribe(deliver, "", func(_, reply string, _, data []byte) {
+		select {
+		case chunks <- restoreChunk{reply: reply, data: clone(data)}:
+		default: // a client sending without waiting for replies
+			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: errTooManyRequests}))
+		}
+	})
+	if err != nil {
+		return fail(errGeneral(err))
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer sub.Unsubscribe()
+		e.receiveRestore(cfg, chunks)
+	}()
+	return jsonReply(restoreResponse{apiResponse: apiResponse{Type: typeStreamRestore}, DeliverSubject: deliver}, false)
+}
+
+// receiveRestore feeds the chunks to a decoder writing the staging store,
+// then has the API goroutine adopt the result.
+func (e *Engine) receiveRestore(cfg *StreamConfig, chunks <-chan restoreChunk) {
+	staging := filepath.Join(e.dir, deletedPrefix+"restore-"+cfg.Name+"-"+randomName())
+	pr, pw := io.Pipe()
+	decoded := make(chan error, 1)
+	go func() {
+		err := e.restoreInto(staging, cfg, pr)
+		pr.CloseWithError(err)
+		decoded <- err
+	}()
+	answer := func(reply string, err error) {
+		_ = os.RemoveAll(staging)
+		if reply != "" {
+			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: apiErr(500, 10062, "restore failed: "+err.Error())}))
+		}
+	}
+	// fail stops the decoder (which reports the first error) and answers.
+	fail := func(reply string, err error) {
+		pw.CloseWithError(err)
+		if derr := <-decoded; derr != nil {
+			err = derr
+		}
+		answer(reply, err)
+	}
+	idle := time.NewTimer(restoreIdleTimeout)
+	defer idle.Stop()
+	for {
+		select {
+		case <-e.quit:
+			fail("", errors.New("server shutting down"))
+			return
+		case <-idle.C:
+			fail("", errors.New("restore stalled: no chunk for "+restoreIdleTimeout.String()))
+			e.log.Warn("stream restore stalled", "stream", cfg.Name)
+			return
+		case c := <-chunks:
+			idle.Reset(restoreIdleTimeout)
+			if len(c.data) > 0 {
+				if _, err := pw.Write(c.data); err != nil {
+					fail(c.reply, err)
+					return
+				}
+				_ = e.ic.Publish(c.reply, "", nil, nil)
+				continue
+			}
+			pw.Close()
+			if err := <-decoded; err != nil {
+				answer(c.reply, err)
+				return
+			}
+			e.adopt(staging, cfg, c.reply)
+			return
+		}
+	}
+}
+
+// restoreInto writes the snapshot read from r into a new file store in
+// dir, keeping sequences and times.
+func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) error {
+	br, err := jsbackup.NewReader(r)
+	if errors.Is(err, jsbackup.ErrNotBackup) {
+		return errors.New("not a natsctl snapshot (a nats-server snapshot holds its own file-store blocks, which natsctl cannot load: copy the stream with `natsctl stream backup` and `natsctl stream restore` instead)")
+	}
+	if err != nil {
+		return err
+	}
+	var state StreamState
+	if h := br.Header(); len(h.State) > 0 {
+		if err := json.Unmarshal(h.State, &state); err != nil {
+			return fmt.Errorf("snapshot state: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	// No limits while loading: the snapshot holds what the limits kept.
+	s, err := store.OpenFile(store.FileConfig{
+		Config: store.Config{Name: cfg.Name}, Dir: filepath.Join(dir, msgsDir),
+		SyncInterval: e.cfg.SyncInterval, FS: e.cfg.FS, SegmentSize: e.cfg.segmentSize,
+	})
+	if err != nil {
+		return err
+	}
+	w := &seqWriter{s: s}
+	for {
+		m, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			err = w.put(m.Seq, m.Subject, m.Header, m.Data, m.Time.UnixNano())
+		}
+		if err != nil {
+			s.Close()
+			return err
+		}
+	}
+	if err := w.advance(state.LastSeq + 1); err != nil {
+		s.Close()
+		return err
+	}
+	if err := s.Flush(); err != nil {
+		s.Close()
+		return err
+	}
+	return s.Close()
+}
+
+// seqWriter appends messages at given sequences: a purge moves an empty
+// store forward; a gap gets placeholders, removed at once.
+type seqWriter struct {
+	s       store.Store
+	last    uint64
+	subject string // a subject for placeholders
+	started bool
+}
+
+func (w *seqWriter) advance(seq uint64) error {
+	if !w.started {
+		w.started = true
+		if seq > 1 {
+			if _, err := w.s.Purge(store.PurgeOpts{Seq: seq}); err != nil {
+				return err
+			}
+		}
+		w.last = seq - 1
+	}
+	for w.last+1 < seq {
+		got, err := w.s.Append(w.subject, nil, nil, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := w.s.RemoveMsg(got, false); err != nil {
+			return err
+		}
+		w.last = got
+	}
+	return nil
+}
+
+func (w *seqWriter) put(seq uint64, subj string, hdr, data []byte, ts int64) error {
+	if w.subject == "" {
+		w.subject = subj
+	}
+	if err := w.advance(seq); err != nil {
+		return err
+	}
+	got, err := w.s.Append(subj, hdr, data, ts)
+	if err != nil {
+		return err
+	}
+	if got != seq {
+		return fmt.Errorf("message %d stored as %d", seq, got)
+	}
+	w.last = got
+	return nil
+}
+
+// adopt turns the staging directory into the stream, on the API
+// goroutine (which owns stream creation), and answers reply.
+func (e *Engine) adopt(staging string, cfg *StreamConfig, reply string) {
+	run := func() {
+		fail := func(err *APIError) {
+			_ = os.RemoveAll(staging)
+			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: err}))
+		}
+		if e.lookup(cfg.Name) != nil {
+			fail(errStreamExistsRestore)
+			return
+		}
+		if aerr := e.checkOverlap(cfg, ""); aerr != nil {
+			fail(aerr)
+			return
+		}
+		if err := writeJSONFile(filepath.Join(staging, metaFile), streamMeta{Config: *cfg, Created: time.Now().UTC()}); err != nil {
+			fail(errGeneral(err))
+			return
+		}
+		if err := os.Rename(staging, filepath.Join(e.dir, cfg.Name)); err != nil {
+			fail(errGeneral(err))
+			return
+		}
+		_ = syncDir(e.dir)
+		st, err := e.openStream(cfg.Name)
+		if err != nil {
+			_ = os.RemoveAll(filepath.Join(e.dir, cfg.Name))
+			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: errGeneral(err)}))
+			return
+		}
+		e.mu.Lock()
+		e.streams[cfg.Name] = st
+		e.mu.Unlock()
+		e.log.Info("stream restored", "stream", cfg.Name)
+		si, _ := st.info(false, "", 0)
+		_ = e.ic.Publish(reply, "", nil, mustJSON(streamInfoResponse{apiResponse: apiResponse{Type: typeStreamCreate}, StreamInfo: si}))
+	}
+	select {
+	case e.apiQ <- apiReq{run: run}:
+	case <-e.quit:
+		_ = os.RemoveAll(staging)
+	}
+}

@@ -1,0 +1,197 @@
+package streaming
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/natsctl/natsctl/internal/jsbackup"
+	"github.com/natsctl/natsctl/internal/streaming/store"
+	"github.com/natsctl/natsctl/internal/subject"
+)
+
+// Stream snapshots: $JS.API.STREAM.SNAPSHOT.<stream>, with nats-server's
+// protocol (server/jetstream_api.go, jsStreamSnapshotRequest and
+// streamSnapshot), so natscli's `nats stream backup` works:
+//
+//  1. The request names a deliver subject (and optionally chunk_size,
+//     window_size); the reply is a stream_snapshot_response with the
+//     config and state.
+//  2. The snapshot goes to the deliver subject in chunks, each with reply
+//     subject $JS.SNAPSHOT.ACK.<stream>.<token>.<len>.<index>; at most
+//     window_size bytes are unacknowledged; no ack for 5 s ends the
+//     snapshot with "408 No Flow Response".
+//  3. An empty message with status 204 ends it (500 <error> on failure).
+//
+// The content is NOT nats-server's (an s2 tar of its file-store blocks,
+// which only nats-server can load) but natsctl's portable jsbackup format,
+// which our RESTORE reads and `natsctl stream restore` can replay into any
+// server. Consumers are not included (no_consumers is implied).
+
+const (
+	snapshotChunkDefault  = 128 << 10
+	snapshotWindowDefault = 8 << 20
+	snapshotAckTimeout    = 5 * time.Second
+	snapshotInterestWait  = 2 * time.Second
+	typeStreamSnapshot    = "io.nats.jetstream.api.v1.stream_snapshot_response"
+)
+
+type snapshotRequest struct {
+	DeliverSubject string `json:"deliver_subject"`
+	NoConsumers    bool   `json:"no_consumers,omitempty"`
+	ChunkSize      int    `json:"chunk_size,omitempty"`
+	WindowSize     int    `json:"window_size,omitempty"`
+	CheckMsgs      bool   `json:"jsck,omitempty"`
+}
+
+type snapshotResponse struct {
+	apiResponse
+	Config *StreamConfig `json:"config,omitempty"`
+	State  *StreamState  `json:"state,omitempty"`
+}
+
+var errSnapshotDeliverSubject = apiErr(400, 10015, "deliver subject not valid")
+
+// streamSnapshot answers the request and starts the transfer. It runs on
+// the API goroutine.
+func (e *Engine) streamSnapshot(name string, body []byte) reply {
+	fail := func(err *APIError) reply {
+		return jsonReply(snapshotResponse{apiResponse: apiResponse{Type: typeStreamSnapshot, Error: err}}, true)
+	}
+	st := e.lookup(name)
+	if st == nil {
+		return fail(errStreamNotFound)
+	}
+	if len(body) == 0 {
+		return fail(errBadRequest)
+	}
+	var req snapshotRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return fail(errInvalidJSON(err))
+	}
+	if !subject.ValidPublish(req.DeliverSubject) {
+		return fail(errSnapshotDeliverSubject)
+	}
+	si, _ := st.info(false, "", 0)
+	chunk := min(max(1<<10, cmp0(req.ChunkSize, snapshotChunkDefault)), 1<<20)
+	window := max(min(max(1<<10, cmp0(req.WindowSize, snapshotWindowDefault)), 32<<20), chunk)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.sendSnapshot(st, si, req.DeliverSubject, chunk, window/chunk)
+	}()
+	return jsonReply(snapshotResponse{apiResponse: apiResponse{Type: typeStreamSnapshot}, Config: &si.Config, State: &si.State}, false)
+}
+
+func cmp0(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// sendSnapshot streams the snapshot of st to deliver, at most inflight
+// chunks unacknowledged.
+func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, deliver string, chunk, inflight int) {
+	// The client subscribes to deliver after it has our reply: wait a
+	// little for that interest, as nats-server does.
+	for deadline := time.Now().Add(snapshotInterestWait); !e.srv.HasInterest(deliver) && time.Now().Before(deadline); {
+		select {
+		case <-e.quit:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	slots := make(chan struct{}, inflight)
+	for range inflight {
+		slots <- struct{}{}
+	}
+	ackSubj := "$JS.SNAPSHOT.ACK." + st.name + "." + randomName()
+	sub, err := e.ic.Subscribe(ackSubj+".>", "", func(string, string, []byte, []byte) {
+		select {
+		case slots <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		_ = e.ic.Publish(deliver, "", []byte("NATS/1.0 500 "+err.Error()+"\r\n\r\n"), nil)
+		return
+	}
+	defer sub.Unsubscribe()
+
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	defer close(done)
+	go func() { pw.CloseWithError(writeSnapshot(pw, st, si)) }()
+	defer pr.Close()
+
+	end := []byte("NATS/1.0 204\r\n\r\n")
+	buf := make([]byte, chunk)
+	timer := time.NewTimer(snapshotAckTimeout)
+	defer timer.Stop()
+	for index := 1; ; index++ {
+		select {
+		case <-slots:
+		case <-timer.C:
+			_ = e.ic.Publish(deliver, "", []byte("NATS/1.0 408 No Flow Response\r\n\r\n"), nil)
+			return
+		case <-e.quit:
+			return
+		}
+		n, err := io.ReadFull(pr, buf)
+		if n > 0 {
+			ack := ackSubj + "." + strconv.Itoa(n) + "." + strconv.Itoa(index)
+			_ = e.ic.Publish(deliver, ack, nil, buf[:n])
+			timer.Reset(snapshotAckTimeout)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			end = []byte("NATS/1.0 500 " + sanitizeStatus(err.Error()) + "\r\n\r\n")
+			break
+		}
+	}
+	_ = e.ic.Publish(deliver, "", end, nil)
+}
+
+// sanitizeStatus keeps a status description on one line.
+func sanitizeStatus(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// writeSnapshot encodes every message of st up to the state's last
+// sequence (later publishes are not included).
+func writeSnapshot(w io.Writer, st *stream, si *StreamInfo) error {
+	bw, err := jsbackup.NewWriter(w, jsbackup.Header{Config: mustJSON(si.Config), State: mustJSON(si.State)})
+	if err != nil {
+		return err
+	}
+	var sm store.Msg
+	for seq := max(si.State.FirstSeq, 1); seq <= si.State.LastSeq; {
+		m, err := st.st.LoadNextMsg("", seq, &sm)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("message %d: %w", seq, err)
+		}
+		if m.Seq > si.State.LastSeq {
+			break
+		}
+		if err := bw.Write(&jsbackup.Msg{Seq: m.Seq, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: time.Unix(0, m.Time).UTC()}); err != nil {
+			return err
+		}
+		seq = m.Seq + 1
+	}
+	return bw.Close()
+}
