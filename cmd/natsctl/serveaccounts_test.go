@@ -51,7 +51,7 @@ func checkAccountsConf(t *testing.T, url string) {
 		return nc
 	}
 	a, b := conn(nats.UserInfo("a", "pa")), conn() // b: no_auth_user
-	if _, err := a.Subscribe("help.>", func(m *nats.Msg) { _ = m.Respond([]byte("re " + m.Subject)) }); err != nil {
+	if _, err := a.Subscribe("help.x", func(m *nats.Msg) { _ = m.Respond([]byte("re " + m.Subject)) }); err != nil {
 		t.Fatal(err)
 	}
 	events, _ := b.SubscribeSync("fromA.>")
@@ -60,6 +60,10 @@ func checkAccountsConf(t *testing.T, url string) {
 		if err := nc.Flush(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// No responder in A: the requester in B hears so at once.
+	if _, err := b.Request("ask.nobody", nil, 5*time.Second); err != nats.ErrNoResponders {
+		t.Fatalf("service import without a responder: %v", err)
 	}
 	m, err := b.Request("ask.x", nil, 5*time.Second)
 	if err != nil || string(m.Data) != "re help.x" {

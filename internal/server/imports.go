@@ -288,6 +288,14 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 		dst, subject, reply = e.acc, []byte(e.reply), nil
 	case ie.service:
 		dst, route = ie.from, true
+		if !dst.hasInterest(string(subject)) {
+			// Nobody serves it in the exporter: the requester gets the
+			// 503 status a request to its own account would get.
+			if len(pa.reply) > 0 && c.opts.NoResponders {
+				c.noResponders(pa)
+			}
+			return true
+		}
 		if len(reply) > 0 {
 			reply = ie.from.resp.add(ie.to, string(reply), ie.exp)
 		}
