@@ -236,17 +236,22 @@ func subsetOf(sub, of string) bool {
 func (s *Server) installImports(as *accountSet) {
 	for _, a := range as.byName {
 		for _, ie := range a.imports {
-			owner, in := a, a
-			if !ie.service {
-				in = ie.from
-			} else {
-				ie.from.resp.init(s, ie.from)
-			}
-			_ = owner
-			ie.sub = &subscription{c: in.importConn(s), subject: ie.src, sid: "import", acc: in, imp: ie}
-			in.sl.Insert(ie.sub)
+			s.installImport(ie)
 		}
 	}
+}
+
+// installImport subscribes one import: a service import in the importer, a
+// stream import in the exporter.
+func (s *Server) installImport(ie *importEntry) {
+	in := ie.to
+	if !ie.service {
+		in = ie.from
+	} else {
+		ie.from.resp.init(s, ie.from)
+	}
+	ie.sub = &subscription{c: in.importConn(s), subject: ie.src, sid: "import", acc: in, imp: ie}
+	in.sl.Insert(ie.sub)
 }
 
 // uninstallImports removes the subscriptions of the imports of accounts

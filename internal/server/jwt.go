@@ -157,24 +157,94 @@ func (s *Server) resolveAccount(name string) *Account {
 	if op == nil || !nkeys.IsValidPublicAccountKey(name) {
 		return nil
 	}
+	a, ac := s.loadAccount(name)
+	if a != nil && ac != nil {
+		s.wireJWTImports(a, ac) // outside op.mu: resolving exporters takes it
+	}
+	return a
+}
+
+// loadAccount creates account name from its JWT; ac is nil when another
+// goroutine did it first.
+func (s *Server) loadAccount(name string) (*Account, *jwt.AccountClaims) {
+	op := s.op
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	if a := s.accs.Load().byName[name]; a != nil {
-		return a
+		return a, nil
 	}
 	tok := op.fetch(name)
 	if tok == "" {
-		return nil
+		return nil, nil
 	}
 	ac, err := op.verifyAccount(name, tok)
 	if err != nil {
 		s.log.Warn("account JWT refused", "account", name, "err", err)
-		return nil
+		return nil, nil
 	}
 	a := newAccount(name)
 	a.applyClaims(ac)
+	a.exports = jwtExports(ac)
 	s.addAccountLocked(a)
-	return a
+	return a, ac
+}
+
+// jwtExports compiles an account JWT's exports. Exports that require an
+// activation token are not importable here (activations are not
+// supported).
+func jwtExports(ac *jwt.AccountClaims) []*exportEntry {
+	var out []*exportEntry
+	for _, e := range ac.Exports {
+		ex := Export{Stream: string(e.Subject)}
+		if e.Type == jwt.Service {
+			ex = Export{Service: string(e.Subject), ResponseThreshold: e.ResponseThreshold}
+			switch e.ResponseType {
+			case jwt.ResponseTypeStream:
+				ex.ResponseType = "stream"
+			case jwt.ResponseTypeChunked:
+				ex.ResponseType = "chunked"
+			}
+		}
+		if e.TokenReq {
+			ex.Accounts = []string{"\x00activation"} // nobody
+		}
+		if ee, err := compileExport(ex); err == nil {
+			out = append(out, ee)
+		}
+	}
+	return out
+}
+
+// wireJWTImports installs an account JWT's imports; an import its exporter
+// does not allow is logged and skipped (nats-server does the same).
+func (s *Server) wireJWTImports(a *Account, ac *jwt.AccountClaims) {
+	for _, im := range ac.Imports {
+		from := s.lookupAccount(im.Account)
+		if from == nil {
+			s.log.Warn("account import skipped: exporter not found", "account", a.Name, "exporter", im.Account)
+			continue
+		}
+		o := Import{Service: im.Type == jwt.Service, Account: im.Account, Subject: string(im.Subject)}
+		switch {
+		case o.Service && im.LocalSubject != "":
+			o.To = string(im.LocalSubject)
+		case o.Service: // Subject is the importer's; To (deprecated) the exporter's
+			if im.To != "" {
+				o.Subject, o.To = string(im.To), string(im.Subject)
+			}
+		case im.LocalSubject != "":
+			o.To = string(im.LocalSubject)
+		case im.To != "":
+			o.Prefix = string(im.To)
+		}
+		set := &accountSet{byName: map[string]*Account{a.Name: a, from.Name: from}}
+		ie, err := compileImport(a, o, set)
+		if err != nil {
+			s.log.Warn("account import skipped", "account", a.Name, "err", err)
+			continue
+		}
+		s.installImport(ie)
+	}
 }
 
 // addAccountLocked publishes a new account set with a. op.mu held.

@@ -232,3 +232,69 @@ func TestJWT_BadOperatorConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestJWT_AccountExportsAndImports(t *testing.T) {
+	w := newJWTWorld(t)
+	impKP, _ := nkeys.CreateAccount()
+	impPub, _ := impKP.PublicKey()
+	// The world's account exports a stream and a service; a second account
+	// imports both, renamed.
+	expJWT := w.account(func(ac *jwt.AccountClaims) {
+		ac.Exports.Add(&jwt.Export{Subject: "events.>", Type: jwt.Stream}, &jwt.Export{Subject: "help", Type: jwt.Service})
+	})
+	ic := jwt.NewAccountClaims(impPub)
+	ic.Imports.Add(
+		&jwt.Import{Account: w.accPub, Subject: "events.>", LocalSubject: "fromexp.events.>", Type: jwt.Stream},
+		&jwt.Import{Account: w.accPub, Subject: "help", LocalSubject: "ask", Type: jwt.Service},
+	)
+	impJWT, err := ic.Encode(w.opKP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expUser, _ := w.user(w.accKP, nil)
+	impUser, _ := w.user(impKP, nil)
+
+	ours := servertest.Run(t, func(o *server.Options) {
+		w.options(expJWT)(o)
+		o.Resolver.Preload[impPub] = impJWT
+	})
+	conf := filepath.Join(t.TempDir(), "op.conf")
+	body := fmt.Sprintf("operator: %q\nresolver: MEMORY\nresolver_preload: {\n %s: %q\n %s: %q\n %s: %q\n}\n", w.opFile, w.accPub, expJWT, w.sysPub, w.sysJWT, impPub, impJWT)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := natsservertest.Start(t, "-c", conf)
+	for _, srv := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
+		t.Run(srv.name, func(t *testing.T) {
+			imp, err := nats.Connect(srv.url, nats.UserCredentials(impUser))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer imp.Close()
+			exp, err := nats.Connect(srv.url, nats.UserCredentials(expUser))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer exp.Close()
+			events, _ := imp.SubscribeSync("fromexp.>")
+			if _, err := exp.Subscribe("help", func(m *nats.Msg) { _ = m.Respond([]byte("helped")) }); err != nil {
+				t.Fatal(err)
+			}
+			for _, nc := range []*nats.Conn{imp, exp} {
+				if err := nc.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := exp.Publish("events.1", []byte("e")); err != nil {
+				t.Fatal(err)
+			}
+			if m := nextMsg(t, events); m.Subject != "fromexp.events.1" {
+				t.Fatalf("stream import delivered %q", m.Subject)
+			}
+			m, err := imp.Request("ask", nil, 5*time.Second)
+			if err != nil || string(m.Data) != "helped" {
+				t.Fatalf("service import: %v %v", m, err)
+			}
+		})
+	}
+}
