@@ -186,3 +186,52 @@ func writeFileAt(t *testing.T, dir, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+func TestServeAccounts_LimitsLikeNATSServer(t *testing.T) {
+	conf := writeFile(t, "limits.conf", `
+accounts {
+  L: { users: [{user: l, password: p}], limits: {max_connections: 1, max_subscriptions: 1} }
+}
+`)
+	check := func(t *testing.T, url string) {
+		nc, err := nats.Connect(url, nats.UserInfo("l", "p"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		_, err = nats.Connect(url, nats.UserInfo("l", "p"), nats.NoReconnect())
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "maximum account active connections exceeded") {
+			t.Fatalf("second connection: %v", err)
+		}
+		errs := make(chan error, 2)
+		nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
+		_, _ = nc.SubscribeSync("a")
+		_, _ = nc.SubscribeSync("b")
+		_ = nc.Flush()
+		select {
+		case err := <-errs:
+			if !strings.Contains(strings.ToLower(err.Error()), "maximum subscriptions exceeded") {
+				t.Fatalf("error %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("second subscription accepted")
+		}
+	}
+	t.Run("natsctl", func(t *testing.T) {
+		cfg, err := parseServe(t, nil, "--config", conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Port, cfg.HTTPPort = -1, 0
+		s, err := server.New(cfg.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Shutdown(t.Context()) })
+		check(t, s.ClientURL())
+	})
+	t.Run("nats-server", func(t *testing.T) { check(t, natsservertest.Start(t, "-c", conf).ClientURL) })
+}

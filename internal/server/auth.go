@@ -373,7 +373,7 @@ func newSecurity(o *Options) (*authenticator, *tls.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if o.RequireAuth && auth == nil && !o.TLS.verify() && !isLoopback(o.Host) {
+	if o.RequireAuth && auth == nil && !o.operatorMode() && !o.TLS.verify() && !isLoopback(o.Host) {
 		return nil, nil, fmt.Errorf("require_auth: listening on %s with no authentication; configure a token, users or nkeys (see `natsctl serve --help`), or listen on 127.0.0.1", o.Host)
 	}
 	return auth, tlsConf, nil
