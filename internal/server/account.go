@@ -369,3 +369,16 @@ func (a *Account) setLimits(l AccountLimits) { a.lim.Store(&l) }
 // HasInterestIn reports whether any subscription of the account (local or
 // a route's) matches the literal subject.
 func (a *Account) HasInterestIn(subject string) bool { return a.hasInterest(subject) }
+
+// StreamingAccounts are the configured accounts that get their own streams
+// (every account but the global and the system account).
+func (s *Server) StreamingAccounts() []string {
+	as := s.accs.Load()
+	var out []string
+	for _, n := range as.names() {
+		if a := as.byName[n]; a != as.global && a != as.sys {
+			out = append(out, n)
+		}
+	}
+	return out
+}
