@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/natsctl/natsctl/internal/natsservertest"
 	"github.com/natsctl/natsctl/internal/server"
 	"github.com/natsctl/natsctl/internal/server/servertest"
 )
@@ -79,4 +82,70 @@ func TestAccountsCluster_IsolationAndImportsAcrossRoutes(t *testing.T) {
 	if err != nil || string(m.Data) != "helped" {
 		t.Fatalf("service across the route: %v %v", m, err)
 	}
+}
+
+// nats-server routes with us carrying accounts A and B by name.
+func TestAccountsCluster_InteropWithNatsServer(t *testing.T) {
+	ours := servertest.Run(t, twoAccounts(nil, nil), func(o *server.Options) {
+		o.Cluster.Name = "c1"
+		o.Cluster.Port = -1
+	})
+	conf := `accounts {
+  A: { users: [{user: a, password: pa}] }
+  B: { users: [{user: b, password: pb}] }
+}
+cluster { name: c1, listen: "127.0.0.1:-1", routes: ["` + routeURL(ours) + `"] }
+`
+	file := filepath.Join(t.TempDir(), "ns.conf")
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ns := natsservertest.Start(t, "-c", file)
+	waitFor(t, "route from nats-server", func() bool { return ours.NumRoutes() == 1 })
+	nsConn := func(user, pass string) *nats.Conn {
+		nc, err := nats.Connect(ns.ClientURL, nats.UserInfo(user, pass))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	aN, bN := nsConn("a", "pa"), nsConn("b", "pb")
+	aO, bO := connect(t, ours, nats.UserInfo("a", "pa")), connect(t, ours, nats.UserInfo("b", "pb"))
+	subAN, _ := aN.SubscribeSync("x")
+	subBN, _ := bN.SubscribeSync("x")
+	subAO, _ := aO.SubscribeSync("y")
+	subBO, _ := bO.SubscribeSync("y")
+	for _, nc := range []*nats.Conn{aN, bN, aO, bO} {
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "nats-server's interest per account", func() bool {
+		return ours.Account("A").HasInterestIn("x") && ours.Account("B").HasInterestIn("x")
+	})
+	// ours -> nats-server, each account to its own.
+	_ = aO.Publish("x", []byte("A"))
+	_ = bO.Publish("x", []byte("B"))
+	if m := nextMsg(t, subAN); string(m.Data) != "A" {
+		t.Fatalf("A on nats-server got %q", m.Data)
+	}
+	if m := nextMsg(t, subBN); string(m.Data) != "B" {
+		t.Fatalf("B on nats-server got %q", m.Data)
+	}
+	// nats-server -> ours: its interest arrives by RS+ A/B; retry until then.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		_ = aN.Publish("y", []byte("A"))
+		if m, err := subAO.NextMsg(20 * time.Millisecond); err == nil {
+			if string(m.Data) != "A" {
+				t.Fatalf("A on natsctl got %q", m.Data)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nats-server -> natsctl in account A: nothing")
+		}
+	}
+	expectNoMsg(t, bO, subBO)
+	expectNoMsg(t, bN, subBN)
 }
