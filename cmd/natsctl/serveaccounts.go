@@ -71,8 +71,12 @@ func decodeAccount(name string, raw any) (server.AccountOptions, error) {
 			ao.Imports, err = decodeList(v, decodeImport)
 		case "limits":
 			ao.Limits, err = decodeAccountLimits(v)
+		case "default_permissions", "default_perms":
+			ao.DefaultPermissions, err = decodePermissions(v)
+		case "jetstream":
+			// Streams are per account whatever this says (docs/accounts.md).
 		default:
-			err = fmt.Errorf("unknown key (want users, exports, imports, limits)")
+			err = fmt.Errorf("unknown key (want users, exports, imports, limits, default_permissions, jetstream)")
 		}
 		if err != nil {
 			return ao, fmt.Errorf("%s: %w", k, err)

@@ -33,7 +33,11 @@ accounts {
       {service: {account: A, subject: "help.>"}, to: "ask.>"}
     ]
   }
-  SYS: { users: [{user: sys, password: ps}] }
+  SYS: { users: [{user: sys, password: ps}], jetstream: disabled }
+  R: {
+    users: [{user: r, password: pr}, {user: w, password: pw, permissions: {publish: ">"}}]
+    default_permissions: {publish: {deny: ">"}}
+  }
 }
 system_account: SYS
 no_auth_user: b
@@ -82,6 +86,27 @@ func checkAccountsConf(t *testing.T, url string) {
 	if m, err := same.NextMsg(100 * time.Millisecond); err == nil {
 		t.Fatalf("B saw A's subject unmapped: %q", m.Subject)
 	}
+	// The account's default_permissions apply to r, not to w.
+	errs := make(chan error, 1)
+	r := conn(nats.UserInfo("r", "pr"), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	w := conn(nats.UserInfo("w", "pw"))
+	qsub, _ := w.SubscribeSync("q")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Publish("q", nil)
+	_ = w.Publish("q", []byte("w"))
+	if m, err := qsub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "w" {
+		t.Fatalf("w's publish: %v %v", m, err)
+	}
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "Permissions Violation for Publish") {
+			t.Fatalf("r's error %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("r published despite the account's default_permissions")
+	}
 }
 
 func TestServeAccounts_ConfigLikeNATSServer(t *testing.T) {
@@ -91,7 +116,7 @@ func TestServeAccounts_ConfigLikeNATSServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cfg.Accounts) != 3 || cfg.SystemAccount != "SYS" || cfg.NoAuthUser != "b" {
+		if len(cfg.Accounts) != 4 || cfg.SystemAccount != "SYS" || cfg.NoAuthUser != "b" {
 			t.Fatalf("config: %+v", cfg.Options)
 		}
 		cfg.Port, cfg.HTTPPort = -1, 0

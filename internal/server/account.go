@@ -29,6 +29,8 @@ type AccountOptions struct {
 	Exports []Export
 	Imports []Import
 	Limits  AccountLimits
+	// DefaultPermissions apply to the account's users that have none.
+	DefaultPermissions *Permissions
 }
 
 // AccountLimits cap an account; zero means unlimited (the server-wide
@@ -179,6 +181,9 @@ func accountUsers(opts *Options) []User {
 	for _, ao := range opts.Accounts {
 		for _, u := range ao.Users {
 			u.Account = ao.Name
+			if u.Permissions == nil {
+				u.Permissions = ao.DefaultPermissions
+			}
 			out = append(out, u)
 		}
 	}
