@@ -84,10 +84,18 @@ message was due, so it includes queueing delay.`,
 		}
 	}
 	cmd.AddCommand(newBenchIdleCmd(d, runBenchIdle), newBenchCompareCmd(d, runBenchCompare))
+	cmd.AddCommand(newBenchJSCmds(d, runF)...)
 	return cmd
 }
 
 func newBenchModeCmd(d *deps, mode, short, clients string, runF func(context.Context, *benchOptions) error) *cobra.Command {
+	cmd, _ := newBenchModeCmdOpts(d, mode, short, clients, runF)
+	return cmd
+}
+
+// newBenchModeCmdOpts is newBenchModeCmd, also returning the options the
+// flags fill (the streaming modes add their own flags).
+func newBenchModeCmdOpts(d *deps, mode, short, clients string, runF func(context.Context, *benchOptions) error) (*cobra.Command, *benchOptions) {
 	opts := &benchOptions{IO: d.IO}
 	opts.Config.Mode = mode
 	cmd := &cobra.Command{
@@ -141,7 +149,7 @@ func newBenchModeCmd(d *deps, mode, short, clients string, runF func(context.Con
 	f.StringVar(&opts.HistFile, "histogram", "", "write the latency distribution (HdrHistogram .hgrm text) to this file")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the bench process to this file")
 	_ = f.MarkHidden("cpuprofile")
-	return cmd
+	return cmd, opts
 }
 
 // guessMonitorURL is http://HOST:8222 for a server URL's host.

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/natsctl/natsctl/internal/iostreams"
 )
 
 // startNode runs `natsctl serve` as a member of cluster c1, seeded with at
@@ -133,6 +137,27 @@ func TestHeavyCluster_ThreeProcesses(t *testing.T) {
 	waitMeshed(t, a, b, c)
 
 	onA, onB, onC := natsConnect(t, a.url), natsConnect(t, b.url), natsConnect(t, c.url)
+
+	t.Run("top watches the whole cluster", func(t *testing.T) {
+		ios, _, out, _ := iostreams.Test()
+		o := topOpts(ios, "")
+		o.Servers, o.Once = []string{a.monitorURL(t), b.monitorURL(t), c.monitorURL(t)}, true
+		if err := runTop(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "3 of 3 servers up, full mesh") {
+			t.Fatalf("top:\n%s", out)
+		}
+		routes := 0
+		for _, l := range strings.Split(out.String(), "\n") {
+			if f := strings.Fields(l); len(f) > 3 && f[2] == "1" && strings.HasPrefix(f[0], "N") && strings.HasPrefix(f[1], "N") {
+				routes++ // FROM TO CONNS=1 ...
+			}
+		}
+		if routes != 6 {
+			t.Fatalf("want 6 routes (3 pairs, seen from both ends):\n%s", out)
+		}
+	})
 
 	t.Run("pub on A reaches B and C once", func(t *testing.T) {
 		var subs []*nats.Subscription

@@ -372,8 +372,10 @@ func runConsumerRm(ctx context.Context, o *consumerOptions) error {
 }
 
 // handler prints each message and acks it unless --no-ack (or the
-// consumer acks nothing), stopping after --count.
-func (o *consumerOptions) handler(ack bool) (func(*jsclient.Msg) error, *int) {
+// consumer acks nothing), stopping after --count. With confirm, each ack
+// waits for the server's confirmation (next: the command exits only once
+// its acks are applied).
+func (o *consumerOptions) handler(ctx context.Context, ack, confirm bool) (func(*jsclient.Msg) error, *int) {
 	p := newMsgPrinter(o.IO, o.Raw, o.HeadersOnly, o.JSON)
 	n := new(int)
 	return func(m *jsclient.Msg) error {
@@ -381,7 +383,11 @@ func (o *consumerOptions) handler(ack bool) (func(*jsclient.Msg) error, *int) {
 			return err
 		}
 		if ack && !o.NoAck {
-			if err := m.Ack(); err != nil {
+			ackf := m.Ack
+			if confirm {
+				ackf = func() error { return m.AckSync(ctx) }
+			}
+			if err := ackf(); err != nil {
 				return err
 			}
 		}
@@ -404,13 +410,10 @@ func runConsumerNext(ctx context.Context, o *consumerOptions) error {
 		if ci.Config.DeliverSubject != "" {
 			return fmt.Errorf("%s is a push consumer: read it with `natsctl consumer sub %s %s`", o.Name, o.Stream, o.Name)
 		}
-		f, n := o.handler(ci.Config.AckPolicy != jsclient.AckNone)
+		f, n := o.handler(ctx, ci.Config.AckPolicy != jsclient.AckNone, true)
 		_, err = js.Fetch(ctx, o.Stream, o.Name, jsclient.PullRequest{Batch: o.Count, Expires: o.Wait}, f)
 		if err != nil && !errors.Is(err, jsclient.ErrStop) {
 			return o.explain(err)
-		}
-		if err := flushTimeout(ctx, js.Conn()); err != nil { // the acks reach the server
-			return err
 		}
 		if *n < o.Count {
 			fmt.Fprintf(o.IO.ErrOut, "%d of %d messages within %s\n", *n, o.Count, o.Wait)
@@ -428,7 +431,7 @@ func runConsumerSub(ctx context.Context, o *consumerOptions) error {
 		if err != nil {
 			return o.explain(err)
 		}
-		f, _ := o.handler(ci.Config.AckPolicy != jsclient.AckNone)
+		f, _ := o.handler(ctx, ci.Config.AckPolicy != jsclient.AckNone, false)
 		fmt.Fprintf(o.IO.ErrOut, "Reading %s consumer %s > %s (Ctrl-C to stop)\n", consumerKind(&ci.Config), o.Stream, o.Name)
 		if ci.Config.DeliverSubject != "" {
 			err = js.ConsumePush(ctx, ci, f)

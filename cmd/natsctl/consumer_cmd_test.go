@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,6 +73,44 @@ func TestConsumerCommands(t *testing.T) {
 			r.ok("consumer", "rm", "ORD", "w")
 			r.fails("no consumer w", "consumer", "info", "ORD", "w")
 			r.fails("no stream NOPE", "consumer", "ls", "NOPE")
+		})
+	}
+}
+
+// TestE2EConsumerAndObject: the built binary as a script uses it: a work
+// queue drained with `consumer next`, a file through the object store.
+func TestE2EConsumerAndObject(t *testing.T) {
+	for name, url := range jsBinaryTargets(t) {
+		t.Run(name, func(t *testing.T) {
+			binary(t, url, "stream", "add", "JOBS", "--subjects", "jobs.>")
+			for i := 1; i <= 3; i++ {
+				binary(t, url, "req", "jobs.x", fmt.Sprint("job", i))
+			}
+			binary(t, url, "consumer", "add", "JOBS", "w")
+			if out := binary(t, url, "consumer", "next", "JOBS", "w", "--count", "3", "--raw"); out != "job1\njob2\njob3\n" {
+				t.Fatalf("consumer next: %q", out)
+			}
+			var ci struct {
+				NumPending    int `json:"num_pending"`
+				NumAckPending int `json:"num_ack_pending"`
+			}
+			if err := json.Unmarshal([]byte(binary(t, url, "consumer", "info", "JOBS", "w", "--json")), &ci); err != nil ||
+				ci.NumPending != 0 || ci.NumAckPending != 0 {
+				t.Fatalf("after next: %+v %v", ci, err)
+			}
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
+			if err := os.WriteFile(src, []byte(strings.Repeat("natsctl ", 40000)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			binary(t, url, "object", "add", "files")
+			binary(t, url, "object", "put", "files", src)
+			binary(t, url, "object", "get", "files", "in.txt", "-o", dst)
+			a, _ := os.ReadFile(src)
+			b, _ := os.ReadFile(dst)
+			if !bytes.Equal(a, b) {
+				t.Fatalf("object round trip: %d bytes in, %d out", len(a), len(b))
+			}
 		})
 	}
 }

@@ -49,7 +49,9 @@ Every client command also works against a real nats-server.`,
 		newKVCmd(d),
 		newConsumerCmd(d),
 		newObjectCmd(d),
+		newGendocsCmd(d),
 	)
 	root.AddCommand(newNkeyCmd(d), newPasswdCmd(d))
+	addDynamicCompletions(root, d)
 	return root
 }

@@ -172,7 +172,7 @@ func runServe(ctx context.Context, so *serveOptions) error {
 		so.ready(s)
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGUSR2, syscall.SIGHUP)
+	signal.Notify(sigs, sigLameDuck, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	for {
 		select {
@@ -185,7 +185,7 @@ func runServe(ctx context.Context, so *serveOptions) error {
 			return nil
 		case sig := <-sigs:
 			switch sig {
-			case syscall.SIGUSR2:
+			case sigLameDuck:
 				go s.LameDuck(context.Background())
 			case syscall.SIGHUP:
 				reloadServe(s, so, cfg.Logger)
@@ -210,8 +210,8 @@ var signalNames = map[string]syscall.Signal{
 	"quit":   syscall.SIGINT,
 	"term":   syscall.SIGTERM,
 	"reload": syscall.SIGHUP,
-	"reopen": syscall.SIGUSR1,
-	"ldm":    syscall.SIGUSR2,
+	"reopen": sigReopen,
+	"ldm":    sigLameDuck,
 }
 
 // sendSignal implements --signal NAME[=PID|=PIDFILE].
@@ -237,7 +237,7 @@ func sendSignal(spec, pidFile string, out io.Writer) error {
 			return fmt.Errorf("--signal: pid file %s holds %q, not a process ID", target, b)
 		}
 	}
-	if err := syscall.Kill(pid, sig); err != nil {
+	if err := killPID(pid, sig); err != nil {
 		return fmt.Errorf("--signal %s to process %d: %w", name, pid, err)
 	}
 	fmt.Fprintf(out, "sent %s to process %d\n", name, pid)

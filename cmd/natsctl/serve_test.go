@@ -238,6 +238,7 @@ type serveProc struct {
 	cmd   *exec.Cmd
 	url   string
 	route string        // nats://host:port of the route listener, with --cluster
+	mon   chan string   // the monitoring URL, once logged (see monitorURL)
 	done  chan struct{} // closed when the process has exited
 	err   error         // its exit status, once done
 }
@@ -245,6 +246,7 @@ type serveProc struct {
 var (
 	addrRE  = regexp.MustCompile(`listening for client connections"? addr=(\S+)`)
 	routeRE = regexp.MustCompile(`listening for route connections"? addr=(\S+)`)
+	monRE   = regexp.MustCompile(`listening for monitoring"? addr=\S+ url=(\S+)`)
 )
 
 // startServe runs `natsctl serve -p -1 args...` and waits for its address.
@@ -258,7 +260,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProc{cmd: cmd, done: make(chan struct{})}
+	p := &serveProc{cmd: cmd, done: make(chan struct{}), mon: make(chan string, 1)}
 	addr, route := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -271,6 +273,9 @@ func startServe(t *testing.T, args ...string) *serveProc {
 			}
 			if m := routeRE.FindStringSubmatch(sc.Text()); m != nil {
 				route <- m[1]
+			}
+			if m := monRE.FindStringSubmatch(sc.Text()); m != nil {
+				p.mon <- m[1]
 			}
 		}
 		p.err = cmd.Wait()
@@ -355,3 +360,16 @@ func TestServeBinary_SignalLameDuckMovesClient(t *testing.T) {
 }
 
 var _ = cobra.Command{}
+
+// monitorURL waits for the server's monitoring URL (startServe runs -m -1).
+func (p *serveProc) monitorURL(t *testing.T) string {
+	t.Helper()
+	select {
+	case u := <-p.mon:
+		p.mon <- u // for the next call
+		return u
+	case <-time.After(20 * time.Second):
+		t.Fatal("natsctl serve did not report its monitoring URL")
+		return ""
+	}
+}

@@ -436,7 +436,7 @@ func startServer(ctx context.Context, argv []string) (*server, error) {
 	s := &server{url: fmt.Sprintf("nats://127.0.0.1:%d", port), log: &bytes.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", strings.Join(args, " "), err)
 	}
@@ -466,11 +466,11 @@ func startServer(ctx context.Context, argv []string) (*server, error) {
 // stop ends the server: SIGTERM to its process group, SIGKILL after 10 s.
 func (s *server) stop() {
 	pgid := s.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	terminateGroup(pgid, false)
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		terminateGroup(pgid, true)
 		<-s.done
 	}
 }

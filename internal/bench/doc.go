@@ -7,9 +7,11 @@
 // # Scenarios
 //
 // A Scenario is one mode (pub, sub, pubsub, fanout, queue, reqrep, ...). Modes
-// register themselves by name (Register); the streaming modes (`js pub`,
-// `kv get`, ...) are meant to be added later the same way, as new Scenario
-// types, without touching the core ones. Every scenario receives an *Env
+// register themselves by name (Register); the streaming modes (js pub, js
+// get, js consume, js fetch, js ordered, kv put, kv get: js*.go, kv.go) are
+// Scenario types of their own, configured by Config.JS, that count
+// acknowledged or received messages per client and time round trips where
+// there are some. Every scenario receives an *Env
 // holding the configuration, a way to connect, the shared progress counter
 // and the clock, and returns a *Result.
 //

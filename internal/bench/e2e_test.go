@@ -120,7 +120,8 @@ func TestRun_EveryModeCountsEveryMessage(t *testing.T) {
 // TestRun_SubBesidePub runs the sub mode while a pub run publishes, as two
 // shells would.
 func TestRun_SubBesidePub(t *testing.T) {
-	url := servertest.Run(t).ClientURL()
+	srv := servertest.Run(t)
+	url := srv.ClientURL()
 	subEnv := testEnv(t, url, Config{Mode: "sub", Msgs: 2000, Subs: 2})
 	var res *Result
 	var err error
@@ -132,16 +133,15 @@ func TestRun_SubBesidePub(t *testing.T) {
 		defer cancel()
 		res, err = Run(ctx, subEnv)
 	}()
-	// Publish until the subscribers are there; each pub run is a fresh
-	// sequence, so wait for interest first.
-	nc, cerr := client.Connect(context.Background(), client.Options{Servers: []string{url}})
-	if cerr != nil {
-		t.Fatal(cerr)
+	// Each pub run is a fresh sequence: publish only once both subscribers
+	// are registered with the server.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.NumSubscriptions() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("subscribers never came")
+		}
+		time.Sleep(time.Millisecond) // polling the server's state
 	}
-	defer nc.Close()
-	probe, _ := nc.SubscribeSync("bench")
-	waitInterest(t, nc, 2)
-	probe.Unsubscribe()
 	runEnv(t, testEnv(t, url, Config{Mode: "pub", Msgs: 2000, Size: 16}))
 	wg.Wait()
 	if err != nil {
@@ -153,26 +153,6 @@ func TestRun_SubBesidePub(t *testing.T) {
 	}
 	if d := res.Delivery; d.Lost != 0 || d.Duplicates != 0 || !d.Tracked || d.Received != 4000 {
 		t.Errorf("delivery = %+v", d)
-	}
-}
-
-// waitInterest waits until n subscribers other than ours get a request's
-// worth of interest: it publishes probes until the server routes them (the
-// sub mode ignores unstamped payloads' sequences but counts them, so the
-// probe goes to another subject and only checks the server is ready).
-func waitInterest(t *testing.T, nc *client.Conn, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// Two subscribers' connections are up once the server lists them;
-		// a flush is the cheapest barrier we have without monitoring.
-		if err := nc.FlushTimeout(time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("subscribers never came")
-		}
-		return
 	}
 }
 

@@ -30,6 +30,9 @@ func WriteText(w io.Writer, r *Result, tty bool) error {
 		what = "for " + c.Duration.String()
 	}
 	p.printf("%s: %d pub, %d sub, %s of %d B (+%d B headers) on %q", r.Mode, c.Pubs, c.Subs, what, c.Size, c.HeaderBytes, c.Subject)
+	if c.JS != nil {
+		p.printf(", %s", c.JS.describe(r.Mode))
+	}
 	if c.Rate > 0 {
 		p.printf(", at %s msgs/s", human(c.Rate))
 	}
@@ -93,7 +96,7 @@ func (p *printer) printf(format string, a ...any) {
 	}
 }
 
-var roleNames = map[string]string{"pub": "Publishers", "sub": "Subscribers", "req": "Requesters", "rep": "Responders"}
+var roleNames = map[string]string{"pub": "Publishers", "sub": "Subscribers", "req": "Requesters", "rep": "Responders", "get": "Getters", "put": "Writers"}
 
 func (p *printer) group(g *Group, tty bool) {
 	name := roleNames[g.Role]

@@ -42,13 +42,14 @@ type ConfigSummary struct {
 	MultiSubject bool          `json:"multisubject,omitempty"`
 	Rate         float64       `json:"rate,omitempty"`
 	Warmup       time.Duration `json:"warmup_ns,omitempty"`
+	JS           *JSConfig     `json:"js,omitempty"` // streaming modes only
 }
 
 func summarize(c Config) ConfigSummary {
 	return ConfigSummary{
 		Msgs: c.Msgs, Duration: c.Duration, Size: c.Size, HeaderBytes: headerLen(c.Header),
 		Pubs: c.Pubs, Subs: c.Subs, Subject: c.Subject, MultiSubject: c.MultiSubject,
-		Rate: c.Rate, Warmup: c.Warmup,
+		Rate: c.Rate, Warmup: c.Warmup, JS: c.JS.summary(c.Mode),
 	}
 }
 

@@ -40,6 +40,8 @@ type Config struct {
 	// MonitorQuiet suppresses the warning when MonitorURL does not answer
 	// (for a guessed URL).
 	MonitorQuiet bool
+	// JS holds the streaming modes' parameters (js.go).
+	JS JSConfig
 }
 
 // Defaults fills zero fields.

@@ -1,8 +1,10 @@
 package jsclient
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +24,7 @@ func TestConsumerFetchAck(t *testing.T) {
 		var got []string
 		n, err := js.Fetch(ctx, "Q", "w", PullRequest{Batch: 2, Expires: 2 * time.Second}, func(m *Msg) error {
 			got = append(got, string(m.Data))
-			return m.Ack()
+			return m.AckSync(ctx)
 		})
 		if err != nil || n != 2 || fmt.Sprint(got) != "[1 2]" {
 			t.Fatalf("fetch: %d %v %v", n, got, err)
@@ -83,8 +85,19 @@ func FuzzParseAckSubject(f *testing.F) {
 	f.Add("$JS.ACK.S.C.x.2.3.4.5")
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := ParseAckSubject(s)
-		if err == nil && (m.Stream == "" && m.Consumer == "" && len(s) < 9) {
+		if err != nil {
+			return
+		}
+		tok := strings.Split(s, ".")
+		if !strings.HasPrefix(s, "$JS.ACK.") || len(tok) < 9 || len(tok) == 10 {
 			t.Fatalf("accepted %q", s)
+		}
+		streamAt := 4 // v2: after domain and account hash
+		if len(tok) == 9 {
+			streamAt = 2
+		}
+		if m.Stream != tok[streamAt] {
+			t.Fatalf("%q: stream %q", s, m.Stream)
 		}
 	})
 }
@@ -95,8 +108,16 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add([]byte("NATS/1.0\r\nbad\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := ParseHeader(b)
-		if err == nil && h == nil {
-			t.Fatal("nil header without error")
+		if err != nil {
+			return
+		}
+		if h == nil || !bytes.HasPrefix(b, []byte("NATS/1.0")) {
+			t.Fatalf("accepted %q as %v", b, h)
+		}
+		for k := range h {
+			if k == "" || strings.TrimSpace(k) != k {
+				t.Fatalf("key %q from %q", k, b)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package jsclient
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -87,14 +88,15 @@ func ParseAckSubject(s string) (*MsgMeta, error) {
 type Msg struct {
 	*client.Msg
 	Meta *MsgMeta
+	conn *client.Conn
 }
 
-func newMsg(m *client.Msg) (*Msg, error) {
+func (js *JS) newMsg(m *client.Msg) (*Msg, error) {
 	meta, err := ParseAckSubject(m.Reply)
 	if err != nil {
 		return nil, err
 	}
-	return &Msg{Msg: m, Meta: meta}, nil
+	return &Msg{Msg: m, Meta: meta, conn: js.nc}, nil
 }
 
 // Ack bodies (ADR-15).
@@ -107,6 +109,21 @@ var (
 
 // Ack acknowledges m.
 func (m *Msg) Ack() error { return m.Respond(AckAck) }
+
+// AckSync acknowledges m and waits until the server confirms it applied
+// (and, for a durable on natsctl's server, stored) the ack: a "double ack".
+func (m *Msg) AckSync(ctx context.Context) error {
+	if m.Reply == "" || m.conn == nil {
+		return errors.New("message has no ack subject")
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := m.conn.Request(ctx, m.Reply, AckAck)
+	if err != nil {
+		return fmt.Errorf("ack of stream sequence %d: %w", m.Meta.StreamSeq, err)
+	}
+	return nil
+}
 
 // Nak asks for redelivery.
 func (m *Msg) Nak() error { return m.Respond(AckNak) }

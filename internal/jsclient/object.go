@@ -202,8 +202,12 @@ func (ob *ObjectStore) Put(ctx context.Context, meta ObjectMeta, r io.Reader) (*
 	if meta.Opts.ChunkSize == 0 {
 		meta.Opts.ChunkSize = objDefaultChunk
 	}
-	if meta.Opts.ChunkSize > objMaxChunkBytes {
-		return nil, fmt.Errorf("chunk size %d: at most %d", meta.Opts.ChunkSize, objMaxChunkBytes)
+	limit := int64(objMaxChunkBytes)
+	if mp := ob.js.nc.ServerInfo().MaxPayload; mp > 0 {
+		limit = min(limit, mp)
+	}
+	if int64(meta.Opts.ChunkSize) > limit {
+		return nil, fmt.Errorf("chunk size %d: at most %d (the server's max_payload)", meta.Opts.ChunkSize, limit)
 	}
 	old, err := ob.GetInfo(ctx, meta.Name, true)
 	if err != nil && !errors.Is(err, ErrObjectNotFound) {

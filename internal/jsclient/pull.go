@@ -100,7 +100,7 @@ func (js *JS) pull(ctx context.Context, sub *client.Subscription, stream, consum
 			}
 			continue
 		}
-		jm, err := newMsg(m)
+		jm, err := js.newMsg(m)
 		if err != nil {
 			return n, err
 		}
@@ -166,7 +166,7 @@ func (js *JS) ConsumePush(ctx context.Context, ci *ConsumerInfo, f func(*Msg) er
 			}
 			continue
 		}
-		jm, err := newMsg(m)
+		jm, err := js.newMsg(m)
 		if err != nil {
 			return err
 		}

@@ -134,9 +134,10 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		return false
 	}
 	if sc.pending+size > c.srv.opts.MaxPending {
+		pending := sc.pending // read under sc.mu: the writer changes it
 		sc.mu.Unlock()
 		c.srv.stats.slowConsumers.Add(1)
-		sc.log.Info("slow consumer: pending bytes over max_pending", "pending", sc.pending, "max_pending", c.srv.opts.MaxPending, "subject", sub.subject, "sid", sub.sid)
+		sc.log.Info("slow consumer: pending bytes over max_pending", "pending", pending, "max_pending", c.srv.opts.MaxPending, "subject", sub.subject, "sid", sub.sid)
 		sc.closeConn(closeSlowConsumerPending, false)
 		return false
 	}

@@ -66,9 +66,10 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 		return
 	}
 	if rc.pending+size > c.srv.opts.MaxPending {
+		pending := rc.pending
 		rc.mu.Unlock()
 		c.srv.stats.slowConsumers.Add(1)
-		rc.log.Warn("route is a slow consumer: pending bytes over max_pending; closing it", "pending", rc.pending)
+		rc.log.Warn("route is a slow consumer: pending bytes over max_pending; closing it", "pending", pending)
 		rc.closeConn(closeSlowConsumerPending, false)
 		return
 	}

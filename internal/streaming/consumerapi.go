@@ -282,7 +282,7 @@ func (e *Engine) consumerDelete(stream, name string) reply {
 	if c == nil {
 		return consumerFail(typeConsumerDelete, errConsumerNotFound)
 	}
-	e.removeConsumer(c, "deleted")
+	e.removeConsumer(c, "deleted", true)
 	return jsonReply(successResponse{apiResponse: apiResponse{Type: typeConsumerDelete}, Success: true}, false)
 }
 

@@ -128,19 +128,26 @@ func (st *stream) stopConsumers(deleted bool) {
 	}
 }
 
-// removeConsumer deletes c (API delete, inactivity).
-func (e *Engine) removeConsumer(c *consumer, reason string) {
+// removeConsumer deletes c (API delete, inactivity). With wait, it returns
+// once the consumer's goroutines have ended and its directory is gone, so a
+// consumer created next under the same name cannot lose its files to this
+// removal; the delivery goroutine itself (inactivity) must not wait.
+func (e *Engine) removeConsumer(c *consumer, reason string, wait bool) {
 	st := c.st
 	st.consMu.Lock()
 	if st.consumers[c.name] == c {
 		delete(st.consumers, c.name)
 	}
 	st.consMu.Unlock()
-	go func() {
-		// stop waits for the delivery goroutine, which may be the caller.
+	remove := func() {
 		c.stop(true)
 		e.log.Debug("consumer removed", "stream", st.name, "consumer", c.name, "reason", reason)
-	}()
+	}
+	if wait {
+		remove()
+		return
+	}
+	go remove()
 }
 
 // recoverConsumers reopens the durable consumers of a file stream.

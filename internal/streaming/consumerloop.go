@@ -101,7 +101,7 @@ func (c *consumer) work() time.Duration {
 		}
 		if c.inactiveLocked(now) {
 			c.mu.Unlock()
-			c.e.removeConsumer(c, "inactive")
+			c.e.removeConsumer(c, "inactive", false)
 			return 0
 		}
 		wait := c.nextWakeLocked(now)
