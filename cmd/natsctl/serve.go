@@ -188,7 +188,7 @@ func runServe(ctx context.Context, so *serveOptions) error {
 			case sigLameDuck:
 				go s.LameDuck(context.Background())
 			case syscall.SIGHUP:
-				cfg.Logger.Warn("config reload is not supported yet; restart the server to apply changes")
+				reloadServe(s, so, cfg.Logger)
 			}
 		}
 	}

@@ -116,6 +116,22 @@ var serveSpecs = []optSpec{
 		usage: "users with passwords, nkeys and permissions (config file only)", set: func(c *serveConfig, v any) { c.Auth.Users = v.([]server.User) }},
 	{key: "authorization.default_permissions", aliases: []string{"authorization.default_perms"}, kind: kindRaw, decode: decodePermissionsOpt,
 		usage: "permissions of users that have none (config file only)", set: func(c *serveConfig, v any) { c.Auth.DefaultPermissions = v.(*server.Permissions) }},
+	// Accounts (serveaccounts.go): nats-server's accounts block.
+	{key: "accounts", kind: kindRaw, decode: decodeAccounts,
+		usage: "accounts with their users, exports, imports and limits (config file only)", set: func(c *serveConfig, v any) { c.Accounts = v.([]server.AccountOptions) }},
+	{key: "system_account", flag: "system_account", kind: kindString,
+		usage: "account for advisories and $SYS requests (default $SYS)", set: func(c *serveConfig, v any) { c.SystemAccount = v.(string) }},
+	{key: "operator", aliases: []string{"operators"}, kind: kindRaw, decode: decodeOperators,
+		usage: "operator JWT (file or inline; a list for several): operator mode, users connect with .creds", set: func(c *serveConfig, v any) { c.Operators = v.([]string) }},
+	{key: "resolver", kind: kindRaw, decode: decodeResolver,
+		usage: "where account JWTs come from in operator mode: MEMORY or { type: full, dir: ... }", set: func(c *serveConfig, v any) {
+			r := v.(server.ResolverOptions)
+			c.Resolver.Type, c.Resolver.Dir = r.Type, r.Dir
+		}},
+	{key: "resolver_preload", kind: kindRaw, decode: decodePreload,
+		usage: "account JWTs by account public key, for the resolver", set: func(c *serveConfig, v any) { c.Resolver.Preload = v.(map[string]string) }},
+	{key: "no_auth_user", flag: "no_auth_user", kind: kindString,
+		usage: "user a client that presents no credentials is taken to be", set: func(c *serveConfig, v any) { c.NoAuthUser = v.(string) }},
 	{key: "require_auth", flag: "require_auth", kind: kindBool, def: "false",
 		usage: "refuse to start on a non-loopback address without authentication", set: func(c *serveConfig, v any) { c.RequireAuth = v.(bool) }},
 	{key: "https_port", flag: "https_port", kind: kindInt, def: "0", min: -1, max: 65535,

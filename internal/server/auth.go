@@ -39,6 +39,9 @@ type User struct {
 	Password    string
 	Nkey        string
 	Permissions *Permissions
+	// Account the user belongs to; empty is the global account "$G".
+	// Set from the user's place in Options.Accounts.
+	Account string
 }
 
 // enabled reports whether any authentication is configured.
@@ -52,6 +55,8 @@ type authUser struct {
 	password []byte // nil: no password (nkey or certificate users)
 	bcrypt   bool
 	perms    *userPerms
+	account  string      // "" is the global account
+	jwt      *userClaims // operator mode: the user's JWT claims (jwt.go)
 }
 
 // authenticator checks CONNECT credentials. It is built once from Options
@@ -61,6 +66,10 @@ type authenticator struct {
 	users  map[string]*authUser // by user name
 	nkeys  map[string]*authUser // by public key
 	tlsMap bool                 // users are named by client certificates
+	// noAuthUser is the user a CONNECT without credentials is taken to be.
+	noAuthUser *authUser
+	// operator mode: users present JWTs signed by accounts (jwt.go).
+	op *operatorAuth
 }
 
 // newAuthenticator validates the auth options; nil when none are set.
@@ -108,7 +117,7 @@ func newAuthenticator(o *AuthOptions, tlsMap bool) (*authenticator, error) {
 			if a.nkeys[u.Nkey] != nil {
 				return nil, fmt.Errorf("authorization users[%d]: nkey %s is listed twice", i, u.Nkey)
 			}
-			a.nkeys[u.Nkey] = &authUser{name: u.Nkey, perms: perms}
+			a.nkeys[u.Nkey] = &authUser{name: u.Nkey, perms: perms, account: u.Account}
 		case u.Username == "":
 			return nil, fmt.Errorf("authorization users[%d]: needs a user (with a password) or an nkey", i)
 		default:
@@ -118,7 +127,7 @@ func newAuthenticator(o *AuthOptions, tlsMap bool) (*authenticator, error) {
 			if a.users[u.Username] != nil {
 				return nil, fmt.Errorf("authorization users[%d]: user %q is listed twice", i, u.Username)
 			}
-			au := &authUser{name: u.Username, perms: perms}
+			au := &authUser{name: u.Username, perms: perms, account: u.Account}
 			if u.Password != "" {
 				au.password, au.bcrypt = []byte(u.Password), isBcrypt(u.Password)
 			}
@@ -132,7 +141,7 @@ func newAuthenticator(o *AuthOptions, tlsMap bool) (*authenticator, error) {
 func isBcrypt(s string) bool { return strings.HasPrefix(s, "$2") }
 
 // needsNonce reports whether INFO must carry a nonce for nkey users.
-func (a *authenticator) needsNonce() bool { return len(a.nkeys) > 0 }
+func (a *authenticator) needsNonce() bool { return len(a.nkeys) > 0 || a.op != nil }
 
 // check compares a secret in constant time, or through bcrypt.
 func (u *authUser) check(secret string) bool {
@@ -154,6 +163,12 @@ func (a *authenticator) authenticate(o *connectOpts, nonce []byte, certs []*x509
 			}
 		}
 		return nil
+	}
+	if a.op != nil {
+		return a.op.authenticate(o, nonce)
+	}
+	if a.noAuthUser != nil && o.User == "" && o.Pass == "" && o.Token == "" && o.Nkey == "" && o.JWT == "" {
+		return a.noAuthUser
 	}
 	if a.token != nil {
 		if a.token.check(o.Token) {
@@ -220,10 +235,15 @@ type connSecurity struct {
 	authTimer *time.Timer // closes a client that does not authenticate in time
 	// perms is set by the read goroutine on CONNECT and read by publishers
 	// delivering to this connection.
-	perms    atomic.Pointer[userPerms]
-	user     string                 // authenticated name; written under mu
-	pubCache map[string]bool        // read goroutine only
-	replies  map[string]*replyGrant // allow_responses grants; under mu
+	perms     atomic.Pointer[userPerms]
+	user      string                 // authenticated name; written under mu
+	jwt       string                 // the user JWT presented (operator mode); written under mu
+	uclaims   *userClaims            // its claims, for revocation; under mu
+	creds     connectOpts            // the CONNECT that authenticated, for Reload; under mu
+	connected bool                   // CONNECT processed; under mu
+	pubFor    *userPerms             // the permissions pubCache was filled for; read goroutine only
+	pubCache  map[string]bool        // read goroutine only
+	replies   map[string]*replyGrant // allow_responses grants; under mu
 }
 
 // prepareSecurity fills the per-connection INFO fields before INFO is sent.
@@ -232,11 +252,13 @@ func (s *Server) prepareSecurity(c *conn, info *serverInfo) {
 		c.sec.raw = c.nc
 		c.nc = tls.Server(c.nc, s.tlsConf)
 	}
-	if s.auth == nil {
+	auth := s.authn()
+	info.AuthRequired = auth != nil // Reload may have changed it
+	if auth == nil {
 		return
 	}
 	c.p.needConnect = true
-	if s.auth.needsNonce() {
+	if auth.needsNonce() {
 		c.sec.nonce = newNonce()
 		info.Nonce = string(c.sec.nonce)
 	}
@@ -249,7 +271,7 @@ func (c *conn) startSecurity() {
 	if s.tlsConf != nil && !s.opts.TLS.HandshakeFirst {
 		c.sendPlainInfo()
 	}
-	if s.auth != nil {
+	if c.p.needConnect {
 		c.sec.authTimer = time.AfterFunc(s.opts.AuthTimeout, c.authTimeout)
 	}
 }
@@ -265,7 +287,10 @@ func (c *conn) authTimeout() {
 // the user's permissions; a failure ends the connection with nats-server's
 // -ERR 'Authorization Violation'.
 func (c *conn) authenticate(o *connectOpts) error {
-	u := c.srv.auth.authenticate(o, c.sec.nonce, c.peerCerts())
+	u := &authUser{} // a Reload removed authentication meanwhile
+	if a := c.srv.authn(); a != nil {
+		u = a.authenticate(o, c.sec.nonce, c.peerCerts())
+	}
 	if u == nil {
 		c.log.Info("authentication failed", "user", o.User, "nkey", o.Nkey)
 		return errParseAuthViolation
@@ -273,10 +298,28 @@ func (c *conn) authenticate(o *connectOpts) error {
 	if c.sec.authTimer != nil {
 		c.sec.authTimer.Stop()
 	}
-	c.p.needConnect = false
+	acc := c.srv.GlobalAccount()
+	if u.account != "" {
+		acc = c.srv.lookupAccount(u.account)
+	}
+	if acc == nil {
+		c.log.Info("authentication failed: account not found", "user", u.name, "account", u.account)
+		return errParseAuthViolation
+	}
 	c.mu.Lock()
-	c.sec.user = u.name
+	err := c.bindAccountLocked(acc)
+	if err == nil {
+		c.sec.user, c.sec.creds = u.name, *o
+	}
 	c.mu.Unlock()
+	if err != nil {
+		c.log.Info("connection refused", "account", acc.Name, "err", err)
+		return errParseAccountConns
+	}
+	if u.jwt != nil {
+		c.watchUserExpiry(u.jwt)
+	}
+	c.p.needConnect = false
 	c.sec.perms.Store(u.perms)
 	c.sec.pubCache = nil
 	c.log.Debug("authenticated", "user", u.name)
@@ -284,7 +327,10 @@ func (c *conn) authenticate(o *connectOpts) error {
 }
 
 // AuthRequired reports whether clients must authenticate.
-func (s *Server) AuthRequired() bool { return s.auth != nil }
+func (s *Server) AuthRequired() bool { return s.authn() != nil }
+
+// authn is the current authenticator; nil when clients need none.
+func (s *Server) authn() *authenticator { return s.authp.Load() }
 
 // isLoopback reports whether host only accepts local connections.
 func isLoopback(host string) bool {
@@ -298,7 +344,7 @@ func isLoopback(host string) bool {
 // warnExposure logs a prominent warning for an open, non-loopback server
 // (RequireAuth refuses to start instead: newSecurity).
 func (s *Server) warnExposure() {
-	if isLoopback(s.opts.Host) || s.auth != nil || s.opts.TLS.verify() {
+	if isLoopback(s.opts.Host) || s.authn() != nil || s.opts.TLS.verify() {
 		return
 	}
 	s.log.Warn("SECURITY WARNING: clients can connect from the network WITHOUT AUTHENTICATION: anyone who reaches "+s.Addr().String()+" can publish and subscribe to everything. Configure a token, users or nkeys (`natsctl serve --help`), listen on 127.0.0.1, or set require_auth to refuse to start like this.",
@@ -323,11 +369,11 @@ func newSecurity(o *Options) (*authenticator, *tls.Config, error) {
 	case o.HTTPSPort < -1 || o.HTTPSPort > 65535:
 		return nil, nil, fmt.Errorf("https_port: %d is out of range (0 for off, -1 for a random port, or 1-65535)", o.HTTPSPort)
 	}
-	auth, err := newAuthenticator(&o.Auth, o.TLS.VerifyAndMap)
+	auth, err := newAccountsAuthenticator(o)
 	if err != nil {
 		return nil, nil, err
 	}
-	if o.RequireAuth && auth == nil && !o.TLS.verify() && !isLoopback(o.Host) {
+	if o.RequireAuth && auth == nil && !o.operatorMode() && !o.TLS.verify() && !isLoopback(o.Host) {
 		return nil, nil, fmt.Errorf("require_auth: listening on %s with no authentication; configure a token, users or nkeys (see `natsctl serve --help`), or listen on 127.0.0.1", o.Host)
 	}
 	return auth, tlsConf, nil

@@ -17,6 +17,8 @@ type closedConn struct {
 	info monitorapi.ConnInfo // Subs and SubsDetail empty; filled per request
 	subs []monitorapi.SubDetail
 	rtt  time.Duration
+	acc  string
+	user string
 }
 
 // closedRing keeps the last maxClosedConns closed connections, oldest
@@ -70,7 +72,7 @@ func (s *Server) connClosed(c *conn, reason closeReason, held heldOut) {
 	}
 	c.foldSubjects()
 	row := c.snapshot(time.Now(), true)
-	cc := &closedConn{info: *row.info, subs: row.subs, rtt: row.rtt}
+	cc := &closedConn{info: *row.info, subs: row.subs, rtt: row.rtt, acc: row.acc, user: row.user}
 	s.mon.closed.add(cc)
 	if len(held.writing) == 0 && len(held.queued) == 0 {
 		return

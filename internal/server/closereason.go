@@ -56,5 +56,8 @@ func (r closeReason) String() string {
 	case closeTLSHandshake:
 		return "TLS Handshake Failure"
 	}
+	if s := accountCloseReasonString(r); s != "" {
+		return s
+	}
 	return routeCloseReasonString(r)
 }

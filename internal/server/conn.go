@@ -48,12 +48,22 @@ type conn struct {
 	outMsgs, outBytes int64         // delivered by this connection's publishes
 	stallWait         chan struct{} // a subscriber this batch filled up; closed when it drains
 	rts               []routeTarget // routes the message being delivered goes to (route_msg.go)
+	l1sl              *Sublist      // the Sublist l1 caches (a route's messages come from many accounts)
+	hops              int           // import forwarders: accounts crossed so far (imports.go)
+	noRoute           bool          // import forwarders: deliver locally only
+
+	// acc is the connection's account: $G until authentication binds it to
+	// another (account.go). Written by the read goroutine under mu; read by
+	// it without a lock and by others under mu.
+	acc     *Account
+	counted bool // acc.nconns counts this connection
 
 	// route is set for a route connection (a conn of kind route); nil for
 	// clients. Route state and handling live in route*.go.
 	route *route
 
 	headers atomic.Bool // deliver HMSG to this connection
+	advised atomic.Bool // a CONNECT advisory went out; DISCONNECT follows (sysacc.go)
 
 	// Guarded by mu.
 	mu       sync.Mutex
@@ -104,6 +114,7 @@ func newConn(s *Server, nc net.Conn, cid uint64) *conn {
 		kick:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		pcd:   make(map[*conn]struct{}),
+		acc:   s.GlobalAccount(),
 	}
 	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = a.IP.String(), a.Port
@@ -357,6 +368,10 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		c.stallCh = nil
 	}
 	held := c.takeHeldLocked(reason)
+	if c.counted {
+		c.acc.nconns.Add(-1)
+		c.counted = false
+	}
 	c.mu.Unlock()
 
 	close(c.done)
@@ -366,10 +381,11 @@ func (c *conn) closeConn(reason closeReason, flush bool) {
 		_ = tc.CloseRead() // nothing more is read; the writer closes the rest
 	}
 	for _, s := range subs {
-		c.srv.sl.Remove(s)
+		s.acc.removeSub(s)
 	}
 	c.srv.removeConn(c)
 	c.srv.connClosed(c, reason, held)
+	c.srv.disconnectAdvisory(c, reason)
 	if c.route != nil {
 		c.srv.routeClosed(c)
 	}
@@ -417,7 +433,7 @@ func (c *conn) processConnect(arg []byte) error {
 	if opts.NoResponders && !opts.Headers {
 		return errParseNoRespHdrs
 	}
-	if c.srv.auth != nil {
+	if c.p.needConnect || c.srv.authn() != nil {
 		if err := c.authenticate(&opts); err != nil {
 			return err
 		}
@@ -427,10 +443,14 @@ func (c *conn) processConnect(arg []byte) error {
 	c.headers.Store(opts.Headers)
 	c.mu.Lock()
 	c.name, c.lang, c.version = opts.Name, opts.Lang, opts.Version
+	c.sec.creds, c.sec.connected = opts, true
 	c.mu.Unlock()
 	c.trace("CONNECT", arg)
 	if opts.Verbose {
 		c.sendSelf(protoOK)
+	}
+	if !c.advised.Load() {
+		c.srv.connectAdvisory(c)
 	}
 	return nil
 }
@@ -474,15 +494,15 @@ func (c *conn) processSub(subject, queue, sid []byte) error {
 		c.mu.Unlock() // nats-server ignores a SUB that reuses a sid
 		return c.ok()
 	}
-	if max := c.srv.opts.MaxSubscriptions; max > 0 && len(c.subs) >= max {
+	if max := c.srv.opts.MaxSubscriptions; (max > 0 && len(c.subs) >= max) || c.acc.subLimitReached() {
 		c.mu.Unlock()
 		c.sendSelf(errLine(errMaxSubs))
 		return nil
 	}
-	sub := &subscription{c: c, subject: string(subject), queue: string(queue), sid: string(sid)}
+	sub := &subscription{c: c, subject: string(subject), queue: string(queue), sid: string(sid), acc: c.acc}
 	c.subs[sub.sid] = sub
 	c.mu.Unlock()
-	c.srv.sl.Insert(sub)
+	sub.acc.sl.Insert(sub)
 	return c.ok()
 }
 
@@ -500,7 +520,7 @@ func (c *conn) processUnsub(sid []byte, max int64) error {
 	}
 	c.mu.Unlock()
 	if remove {
-		c.srv.sl.Remove(sub)
+		sub.acc.removeSub(sub)
 	}
 	return c.ok()
 }

@@ -41,7 +41,11 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 		}
 	}
 	if len(r.rsubs) > 0 || len(c.rts) > 0 {
-		c.sendToRoutes(r, pa, payload)
+		if c.noRoute {
+			c.rts = c.rts[:0]
+		} else {
+			c.sendToRoutes(r, pa, payload)
+		}
 	}
 	if len(r.psubs) == 0 && len(r.qsubs) == 0 && len(r.rsubs) == 0 && len(pa.reply) > 0 && c.opts.NoResponders {
 		c.noResponders(pa)
@@ -52,14 +56,18 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 // match looks subj up through this connection's own cache, revalidated by the
 // sublist's generation, then the shared one.
 func (c *conn) match(subj []byte) *matchResult {
-	sl := c.srv.sl
-	if gen := sl.genid.Load(); gen != c.l1gen || c.l1 == nil {
+	return c.matchIn(c.acc.sl, subj)
+}
+
+// matchIn is match in the Sublist sl.
+func (c *conn) matchIn(sl *Sublist, subj []byte) *matchResult {
+	if gen := sl.genid.Load(); gen != c.l1gen || c.l1 == nil || sl != c.l1sl {
 		if c.l1 == nil {
 			c.l1 = make(map[string]*matchResult)
 		} else {
 			clear(c.l1)
 		}
-		c.l1gen = gen
+		c.l1gen, c.l1sl = gen, sl
 	}
 	if r, ok := c.l1[string(subj)]; ok {
 		return r
@@ -76,6 +84,9 @@ func (c *conn) match(subj []byte) *matchResult {
 // deliver queues the message on sub's connection; false when it could not.
 func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	sc := sub.c
+	if sub.imp != nil {
+		return c.forwardImport(sub, pa, payload) // another account's subscribers (imports.go)
+	}
 	if sc.route != nil {
 		return c.addRouteTarget(sub) // a queue member on another server
 	}
@@ -159,14 +170,14 @@ func (c *conn) unsubscribe(sub *subscription) {
 		delete(c.subs, sub.sid)
 	}
 	c.mu.Unlock()
-	c.srv.sl.Remove(sub)
+	sub.acc.removeSub(sub)
 }
 
 // noResponders answers a request nobody can serve with a 503 status on the
 // requester's own subscriptions that match its reply subject, as nats-server
 // does (NATS-NOTES 1.0).
 func (c *conn) noResponders(pa *pubArgs) {
-	r := c.srv.sl.Match(string(pa.reply))
+	r := c.acc.sl.Match(string(pa.reply))
 	var hdr []byte
 	for _, sub := range r.all() {
 		if sub.c != c {

@@ -41,6 +41,19 @@
 // is released and takes cluster.mu, then conn.mu of each route.
 // Monitoring: subjSampler.mu -> subjectTop.mu; closedRing.mu is taken alone.
 //
+// # Accounts
+//
+// Every connection belongs to an account (account.go), each with its own
+// Sublist: $G until authentication binds another. Exports and imports
+// (imports.go) are subscriptions whose delivery republishes the message in
+// the other account through a pooled in-process connection, on the
+// publisher's goroutine with no lock held. The account set is an immutable
+// map swapped whole (Reload, operator-mode accounts loaded on demand in
+// jwt.go). The system account (sysacc.go) answers $SYS requests from
+// monitor.go's builders and publishes advisories. Lock order additions:
+// Server.reloadMu -> Server.mu -> conn.mu (Reload re-checks each client);
+// operatorState.mu, respMap.mu and sysState.mu are taken alone.
+//
 // Security (auth.go, perms.go, tls.go): a connection's permissions are an
 // atomic pointer set by its read goroutine on CONNECT and read by publishers
 // delivering to it; its allow_responses grants are guarded by its conn.mu.

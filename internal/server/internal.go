@@ -15,6 +15,7 @@ type MsgHandler func(subject, reply string, hdr, data []byte)
 // matched and delivered exactly like clients.
 type InternalClient struct {
 	srv  *Server
+	acc  *Account
 	c    *conn // owns the subscriptions
 	pool sync.Pool
 	mu   sync.Mutex
@@ -30,11 +31,30 @@ type InternalSub struct {
 // ErrBadSubject is returned for an invalid subject or queue name.
 var ErrBadSubject = errors.New("server: invalid subject")
 
-// NewInternalClient returns an in-process client named name.
+// NewInternalClient returns an in-process client named name in the global
+// account.
 func (s *Server) NewInternalClient(name string) *InternalClient {
-	ic := &InternalClient{srv: s, c: newInternalConn(s)}
-	ic.c.name = name
-	ic.pool.New = func() any { return newInternalConn(s) }
+	return s.newAccountInternalClient(name, s.GlobalAccount())
+}
+
+// NewAccountInternalClient returns an in-process client named name in the
+// named account; nil when there is no such account.
+func (s *Server) NewAccountInternalClient(name, account string) *InternalClient {
+	a := s.lookupAccount(account)
+	if a == nil {
+		return nil
+	}
+	return s.newAccountInternalClient(name, a)
+}
+
+func (s *Server) newAccountInternalClient(name string, a *Account) *InternalClient {
+	ic := &InternalClient{srv: s, acc: a, c: newInternalConn(s)}
+	ic.c.name, ic.c.acc = name, a
+	ic.pool.New = func() any {
+		c := newInternalConn(s)
+		c.acc = a
+		return c
+	}
 	return ic
 }
 
@@ -45,6 +65,7 @@ func newInternalConn(s *Server) *conn {
 		subs: make(map[string]*subscription),
 		pcd:  make(map[*conn]struct{}),
 		log:  s.log,
+		acc:  s.GlobalAccount(),
 	}
 	c.headers.Store(true)
 	return c
@@ -59,10 +80,10 @@ func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*Inter
 	ic.mu.Lock()
 	ic.next++
 	sid := uitoa(ic.next)
-	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h}
+	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, acc: ic.acc}
 	ic.c.subs[sid] = sub
 	ic.mu.Unlock()
-	ic.srv.sl.Insert(sub)
+	ic.acc.sl.Insert(sub)
 	return &InternalSub{ic: ic, sub: sub}, nil
 }
 
@@ -71,7 +92,7 @@ func (s *InternalSub) Unsubscribe() {
 	s.ic.mu.Lock()
 	delete(s.ic.c.subs, s.sub.sid)
 	s.ic.mu.Unlock()
-	s.ic.srv.sl.Remove(s.sub)
+	s.sub.acc.sl.Remove(s.sub)
 }
 
 // Publish delivers a message (with headers when hdr is not nil: a full
@@ -98,9 +119,18 @@ func (ic *InternalClient) Publish(subject, reply string, hdr, data []byte) error
 	return err
 }
 
-// HasInterest reports whether any subscription matches the literal subject.
+// HasInterest reports whether any subscription of the global account
+// matches the literal subject.
 func (s *Server) HasInterest(subject string) bool {
-	r := s.sl.Match(subject)
+	return s.GlobalAccount().hasInterest(subject)
+}
+
+// HasInterest reports whether any subscription of the client's account
+// matches the literal subject.
+func (ic *InternalClient) HasInterest(subject string) bool { return ic.acc.hasInterest(subject) }
+
+func (a *Account) hasInterest(subject string) bool {
+	r := a.sl.Match(subject)
 	return len(r.psubs) > 0 || len(r.qsubs) > 0 || len(r.rsubs) > 0
 }
 
@@ -114,7 +144,7 @@ func (ic *InternalClient) Close() {
 	clear(ic.c.subs)
 	ic.mu.Unlock()
 	for _, s := range subs {
-		ic.srv.sl.Remove(s)
+		s.acc.sl.Remove(s)
 	}
 }
 

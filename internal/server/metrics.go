@@ -144,7 +144,7 @@ func (sc *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	emit(sc.connzTotal, float64(len(conns)))
 	emit(sc.connzPending, float64(pending))
 
-	st := s.sl.stats()
+	st := s.subStats()
 	emit(sc.subsNum, float64(st.NumSubs))
 	emit(sc.subsCache, float64(st.NumCache))
 	emit(sc.subsInserts, float64(st.NumInserts))

@@ -24,9 +24,6 @@ func (e *badRequest) Error() string { return e.msg }
 
 func nowUTC() time.Time { return time.Now().UTC() }
 
-// globalAccount is the one account every client is in until accounts exist.
-const globalAccount = "$G"
-
 // Varz returns the server's identity, configuration summary and totals.
 func (s *Server) Varz() *monitorapi.Varz {
 	now := time.Now()
@@ -78,7 +75,7 @@ func (s *Server) Varz() *monitorapi.Varz {
 		OutClientBytes:     outB,
 		SlowConsumers:      slow,
 		StaleConnections:   s.mon.stale.Load(),
-		Subscriptions:      uint32(s.sl.Count()),
+		Subscriptions:      uint32(s.numSubs()),
 		Cluster:            s.ClusterVarz(),
 		Routes:             s.NumRoutes(),
 		HTTPReqStats:       s.mon.reqStats(),
@@ -96,6 +93,8 @@ type connRow struct {
 	info *monitorapi.ConnInfo
 	subs []monitorapi.SubDetail // only when asked for
 	rtt  time.Duration
+	acc  string // account name
+	user string // authenticated user
 }
 
 // snapshot copies c's monitoring view, under c.mu for the fields it guards.
@@ -119,6 +118,7 @@ func (c *conn) snapshot(now time.Time, withSubs bool) connRow {
 	ci.Name, ci.Lang, ci.Version = c.name, c.lang, c.version
 	ci.OutMsgs, ci.OutBytes = c.sent.msgs, c.sent.bytes
 	row.rtt = c.rtt
+	row.acc, row.user = c.acc.Name, c.sec.user
 	closed, reason, stop := c.closed, c.reason, c.stop
 	if withSubs && len(c.subs) > 0 {
 		row.subs = make([]monitorapi.SubDetail, 0, len(c.subs))
@@ -144,8 +144,8 @@ func (c *conn) snapshot(now time.Time, withSubs bool) connRow {
 // subDetail describes sub; its fields are immutable or atomic.
 func subDetail(sub *subscription) monitorapi.SubDetail {
 	return monitorapi.SubDetail{
-		Account:    globalAccount,
-		AccountTag: globalAccount,
+		Account:    sub.acc.Name,
+		AccountTag: sub.acc.Name,
 		Subject:    sub.subject,
 		Queue:      sub.queue,
 		Sid:        sub.sid,
@@ -164,6 +164,8 @@ type ConnzOptions struct {
 	Limit      int    // <= 0: monitorapi.DefaultConnListSize
 	CID        uint64 // one connection, open or closed as State allows
 	State      monitorapi.ConnState
+	Auth       bool   // fill authorized_user and account
+	Account    string // only connections of this account
 }
 
 // Connz returns one page of connections, sorted as asked.
@@ -190,7 +192,7 @@ func (s *Server) Connz(o ConnzOptions) (*monitorapi.Connz, error) {
 		conns := s.snapshotConns()
 		cz.Total += len(conns)
 		for _, c := range conns {
-			if o.CID == 0 || c.cid == o.CID {
+			if (o.CID == 0 || c.cid == o.CID) && (o.Account == "" || c.accountName() == o.Account) {
 				rows = append(rows, c.snapshot(now, withSubs))
 			}
 		}
@@ -203,6 +205,9 @@ func (s *Server) Connz(o ConnzOptions) (*monitorapi.Connz, error) {
 			if o.CID != 0 && (cc.info.Cid != o.CID || len(rows) > 0) {
 				continue
 			}
+			if o.Account != "" && cc.acc != o.Account {
+				continue
+			}
 			rows = append(rows, s.closedRow(cc, withSubs))
 		}
 	}
@@ -211,6 +216,12 @@ func (s *Server) Connz(o ConnzOptions) (*monitorapi.Connz, error) {
 	hi := lo + min(o.Limit, len(rows)-lo)
 	cz.Conns = make([]*monitorapi.ConnInfo, 0, hi-lo)
 	for _, r := range rows[lo:hi] {
+		if o.Auth {
+			r.info.AuthorizedUser = r.user
+			if r.acc != globalAccount {
+				r.info.Account = r.acc
+			}
+		}
 		switch {
 		case o.SubsDetail:
 			r.info.SubsDetail = r.subs
@@ -232,7 +243,7 @@ func (s *Server) closedRow(cc *closedConn, withSubs bool) connRow {
 	s.mon.closed.mu.Lock()
 	info := cc.info
 	s.mon.closed.mu.Unlock()
-	row := connRow{info: &info, rtt: cc.rtt}
+	row := connRow{info: &info, rtt: cc.rtt, acc: cc.acc, user: cc.user}
 	if withSubs {
 		row.subs = cc.subs
 	}
@@ -317,12 +328,16 @@ func (s *Server) Subsz(o SubszOptions) (*monitorapi.Subsz, error) {
 	if o.Test != "" && !validLiteralSubject([]byte(o.Test)) {
 		return nil, &badRequest{"invalid test subject, must be valid publish subject: " + o.Test}
 	}
-	sz := &monitorapi.Subsz{ID: s.id, Now: nowUTC(), SublistStats: s.sl.stats(), Offset: o.Offset, Limit: o.Limit}
+	sz := &monitorapi.Subsz{ID: s.id, Now: nowUTC(), SublistStats: s.subStats(), Offset: o.Offset, Limit: o.Limit}
 	if !o.Subs {
 		return sz, nil
 	}
 	var details []monitorapi.SubDetail
-	for _, sub := range s.sl.All(nil) {
+	var all []*subscription
+	for _, a := range s.allAccounts() {
+		all = a.sl.All(all)
+	}
+	for _, sub := range all {
 		if o.Test != "" && !matchLiteral(o.Test, sub.subject) {
 			continue
 		}
@@ -338,26 +353,25 @@ func (s *Server) Subsz(o SubszOptions) (*monitorapi.Subsz, error) {
 	return sz, nil
 }
 
-// Accountz lists the accounts (only the global one until accounts exist) or,
-// with acc, describes one.
+// Accountz lists the accounts or, with acc, describes one.
 func (s *Server) Accountz(acc string) (*monitorapi.Accountz, error) {
-	az := &monitorapi.Accountz{ID: s.id, Now: nowUTC()}
+	az := &monitorapi.Accountz{ID: s.id, Now: nowUTC(), SystemAccount: s.SystemAccount().Name}
 	if acc == "" {
-		az.Accounts = []string{globalAccount}
+		az.Accounts = s.accs.Load().names()
 		return az, nil
 	}
-	if acc != globalAccount {
+	a := s.lookupAccount(acc)
+	if a == nil {
 		return nil, &badRequest{fmt.Sprintf("Account %s does not exist", acc)}
 	}
-	s.mu.Lock()
-	start, conns := s.start, len(s.conns)
-	s.mu.Unlock()
 	az.Account = &monitorapi.AccountInfo{
-		AccountName: globalAccount,
-		LastUpdate:  start.UTC(),
+		AccountName: a.Name,
+		LastUpdate:  a.created.UTC(),
+		IsSystem:    a == s.SystemAccount(),
 		Complete:    true,
-		ClientCnt:   conns,
-		SubCnt:      uint32(s.sl.Count()),
+		ClientCnt:   int(a.nconns.Load()),
+		Sublist:     a.sl.stats(),
+		SubCnt:      uint32(a.sl.Count()),
 	}
 	return az, nil
 }

@@ -180,10 +180,12 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleConnz(w http.ResponseWriter, r *http.Request) {
 	q := query{r: r}
 	o := ConnzOptions{
-		Sort:   monitorapi.SortOpt(r.URL.Query().Get("sort")),
-		Offset: q.int("offset"),
-		Limit:  q.int("limit"),
-		CID:    q.uint64("cid"),
+		Sort:    monitorapi.SortOpt(r.URL.Query().Get("sort")),
+		Offset:  q.int("offset"),
+		Limit:   q.int("limit"),
+		CID:     q.uint64("cid"),
+		Auth:    q.bool("auth"),
+		Account: r.URL.Query().Get("acc"),
 	}
 	if strings.EqualFold(r.URL.Query().Get("subs"), "detail") {
 		o.SubsDetail = true

@@ -319,7 +319,8 @@ func TestMonitor_SubszRoutezAccountzJszHealthz(t *testing.T) {
 	}
 	var az natsserver.Accountz
 	getStrict(t, u+"/accountz", &az)
-	if len(az.Accounts) != 1 || az.Accounts[0] != "$G" {
+	// nats-server lists the global and the system account.
+	if len(az.Accounts) != 2 || az.Accounts[0] != "$G" || az.Accounts[1] != "$SYS" || az.SystemAccount != "$SYS" {
 		t.Errorf("accountz: %+v", az)
 	}
 	var acc natsserver.Accountz

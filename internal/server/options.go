@@ -63,6 +63,19 @@ type Options struct {
 	// Cluster configures routes to other servers (see ClusterOptions).
 	Cluster ClusterOptions
 
+	// Accounts (account.go, imports.go): each has its own subject space and
+	// users. SystemAccount names the one for advisories and $SYS requests
+	// (default "$SYS"); NoAuthUser is the user a client that presents no
+	// credentials is taken to be.
+	Accounts      []AccountOptions
+	SystemAccount string
+	NoAuthUser    string
+	// Operators, when set, switch to operator mode (jwt.go): operator JWTs,
+	// inline or as file paths, whose keys sign the account JWTs that
+	// Resolver supplies; users connect with user JWTs (.creds files).
+	Operators []string
+	Resolver  ResolverOptions
+
 	// Logger receives lifecycle logs at Info, connection events at Debug and
 	// protocol traces (when Trace is set) at Debug. Nil discards.
 	Logger *slog.Logger

@@ -256,6 +256,10 @@ type replyGrant struct {
 // may still be a reply this connection was asked for (allow_responses).
 func (c *conn) checkPublish(p *userPerms, subj []byte) bool {
 	sec := &c.sec
+	if sec.pubFor != p { // a Reload changed the permissions
+		clear(sec.pubCache)
+		sec.pubFor = p
+	}
 	if ok, hit := sec.pubCache[string(subj)]; hit && ok {
 		return true
 	} else if !hit {

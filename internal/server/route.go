@@ -145,7 +145,9 @@ func (s *Server) newCluster() error {
 	}
 	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	s.cluster = cl
-	s.sl.onChange = s.localInterestChanged
+	for _, a := range s.allAccounts() {
+		a.sl.onChange = s.localInterestChanged
+	}
 	s.setLocalConnectURLs()
 	return nil
 }

@@ -1,5 +1,7 @@
 package server
 
+import "strings"
+
 // Interest propagation (nats-server route.go updateRouteSubscriptionMap):
 // this server tells every route which subjects its local subscribers want,
 // once per distinct subject for plain subscriptions (RS+ on the first, RS-
@@ -8,12 +10,12 @@ package server
 // Sublist owned by the route's conn, so matching a publish finds local and
 // remote interest in one lookup.
 
-// interestKey is "subject" or "subject queue".
-func interestKey(subject, queue string) string {
+// interestKey is "account subject" or "account subject queue".
+func interestKey(acc, subject, queue string) string {
 	if queue == "" {
-		return subject
+		return acc + " " + subject
 	}
-	return subject + " " + queue
+	return acc + " " + subject + " " + queue
 }
 
 // localInterestChanged is the Sublist's onChange hook. Route-owned
@@ -23,7 +25,8 @@ func (s *Server) localInterestChanged(sub *subscription, added bool) {
 		return
 	}
 	cl := s.cluster
-	key := interestKey(sub.subject, sub.queue)
+	acc := sub.acc.Name
+	key := interestKey(acc, sub.subject, sub.queue)
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	n := cl.interest[key]
@@ -40,15 +43,15 @@ func (s *Server) localInterestChanged(sub *subscription, added bool) {
 	var line []byte
 	switch {
 	case sub.queue == "" && added && n == 1:
-		line = appendRouteSub(nil, sub.subject, "", 0)
+		line = appendRouteSub(nil, acc, sub.subject, "", 0)
 	case sub.queue == "" && !added && n <= 0:
-		line = appendRouteUnsub(nil, sub.subject, "")
+		line = appendRouteUnsub(nil, acc, sub.subject, "")
 	case sub.queue == "":
 		return // the subject's interest was already known
 	case n > 0:
-		line = appendRouteSub(nil, sub.subject, sub.queue, n)
+		line = appendRouteSub(nil, acc, sub.subject, sub.queue, n)
 	default:
-		line = appendRouteUnsub(nil, sub.subject, sub.queue)
+		line = appendRouteUnsub(nil, acc, sub.subject, sub.queue)
 	}
 	for _, rc := range cl.routes {
 		rc.enqueue(line)
@@ -60,14 +63,9 @@ func (s *Server) localInterestChanged(sub *subscription, added bool) {
 func (cl *cluster) interestDumpLocked() []byte {
 	var b []byte
 	for key, n := range cl.interest {
-		subj, queue := key, ""
-		for i := 0; i < len(key); i++ {
-			if key[i] == ' ' {
-				subj, queue = key[:i], key[i+1:]
-				break
-			}
-		}
-		b = appendRouteSub(b, subj, queue, n)
+		acc, rest, _ := strings.Cut(key, " ")
+		subj, queue, _ := strings.Cut(rest, " ")
+		b = appendRouteSub(b, acc, subj, queue, n)
 	}
 	return b
 }
@@ -81,14 +79,15 @@ func (c *conn) routeSub(acc, subject, queue []byte, weight int32) error {
 	if c.srv.opts.Trace {
 		c.trace("RS+", subject)
 	}
-	if string(acc) != globalAccount {
-		return nil // only the global account exists here
+	a := c.srv.lookupAccount(string(acc))
+	if a == nil {
+		return nil // an account this server does not have
 	}
 	if !validSubject(subject) || (queue != nil && !validQueue(queue)) {
 		c.log.Debug("route sent an invalid subject; ignored", "subject", string(subject))
 		return nil
 	}
-	key := interestKey(string(subject), string(queue))
+	key := interestKey(a.Name, string(subject), string(queue))
 	if weight < 1 {
 		weight = 1
 	}
@@ -100,19 +99,19 @@ func (c *conn) routeSub(acc, subject, queue []byte, weight int32) error {
 	if old := c.subs[key]; old != nil {
 		c.mu.Unlock()
 		if old.queue != "" {
-			c.srv.sl.setQueueWeight(old, weight)
+			a.sl.setQueueWeight(old, weight)
 		}
 		return nil
 	}
-	sub := &subscription{c: c, subject: string(subject), queue: string(queue), sid: key}
+	sub := &subscription{c: c, subject: string(subject), queue: string(queue), sid: key, acc: a}
 	if sub.queue != "" {
 		sub.qw = weight
 	}
 	c.subs[key] = sub
 	c.mu.Unlock()
-	c.srv.sl.Insert(sub)
+	a.sl.Insert(sub)
 	if c.isClosed() {
-		c.srv.sl.Remove(sub) // closed meanwhile: closeConn may have missed it
+		a.sl.Remove(sub) // closed meanwhile: closeConn may have missed it
 	}
 	return nil
 }
@@ -125,16 +124,13 @@ func (c *conn) routeUnsub(acc, subject, queue []byte) error {
 	if c.srv.opts.Trace {
 		c.trace("RS-", subject)
 	}
-	if string(acc) != globalAccount {
-		return nil
-	}
-	key := interestKey(string(subject), string(queue))
+	key := interestKey(string(acc), string(subject), string(queue))
 	c.mu.Lock()
 	sub := c.subs[key]
 	delete(c.subs, key)
 	c.mu.Unlock()
 	if sub != nil {
-		c.srv.sl.Remove(sub)
+		sub.acc.sl.Remove(sub)
 	}
 	return nil
 }

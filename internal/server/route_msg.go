@@ -58,7 +58,7 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 	if len(qs) > 0 {
 		qs = qs[:len(qs)-1] // drop the trailing space
 	}
-	c.scratch = appendRouteMsgHeader(c.scratch[:0], pa.subject, pa.reply, qs, hdr, len(body))
+	c.scratch = appendRouteMsgHeader(c.scratch[:0], c.acc.Name, pa.subject, pa.reply, qs, hdr, len(body))
 	size := int64(len(c.scratch) + len(body) + 2)
 	rc.mu.Lock()
 	if rc.closed {
@@ -98,13 +98,15 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 func (c *conn) routeMsg(pa *pubArgs, acc []byte, queues [][]byte, payload []byte) error {
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
-	if string(acc) != globalAccount {
-		return nil
+	a := c.srv.lookupAccount(string(acc))
+	if a == nil {
+		return nil // an account this server does not have
 	}
 	if c.srv.opts.Trace {
 		c.trace("RMSG", pa.subject)
 	}
-	r := c.match(pa.subject)
+	r := c.matchIn(a.sl, pa.subject)
+	c.acc = a // deliveries forwarded by imports publish from it; read goroutine only
 	for _, sub := range r.psubs {
 		c.deliver(sub, pa, payload)
 	}

@@ -266,9 +266,11 @@ func (p *routeParser) payload(buf []byte, h routeHandler) (int, error) {
 
 // ---- encoders ----
 
-// appendRouteSub appends "RS+ $G subject[ queue weight]\r\n".
-func appendRouteSub(dst []byte, subject, queue string, weight int32) []byte {
-	dst = append(dst, "RS+ "+globalAccount+" "...)
+// appendRouteSub appends "RS+ account subject[ queue weight]\r\n".
+func appendRouteSub(dst []byte, acc, subject, queue string, weight int32) []byte {
+	dst = append(dst, "RS+ "...)
+	dst = append(dst, acc...)
+	dst = append(dst, ' ')
 	dst = append(dst, subject...)
 	if queue != "" {
 		dst = append(dst, ' ')
@@ -279,9 +281,11 @@ func appendRouteSub(dst []byte, subject, queue string, weight int32) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// appendRouteUnsub appends "RS- $G subject[ queue]\r\n".
-func appendRouteUnsub(dst []byte, subject, queue string) []byte {
-	dst = append(dst, "RS- "+globalAccount+" "...)
+// appendRouteUnsub appends "RS- account subject[ queue]\r\n".
+func appendRouteUnsub(dst []byte, acc, subject, queue string) []byte {
+	dst = append(dst, "RS- "...)
+	dst = append(dst, acc...)
+	dst = append(dst, ' ')
 	dst = append(dst, subject...)
 	if queue != "" {
 		dst = append(dst, ' ')
@@ -293,12 +297,14 @@ func appendRouteUnsub(dst []byte, subject, queue string) []byte {
 // appendRouteMsgHeader appends the RMSG (or, with hdr >= 0, HMSG) line for a
 // message to a route: qs holds the queue names this route was picked for,
 // each followed by a space.
-func appendRouteMsgHeader(dst, subject, reply, qs []byte, hdr, size int) []byte {
+func appendRouteMsgHeader(dst []byte, acc string, subject, reply, qs []byte, hdr, size int) []byte {
 	if hdr >= 0 {
-		dst = append(dst, "HMSG "+globalAccount+" "...)
+		dst = append(dst, "HMSG "...)
 	} else {
-		dst = append(dst, "RMSG "+globalAccount+" "...)
+		dst = append(dst, "RMSG "...)
 	}
+	dst = append(dst, acc...)
+	dst = append(dst, ' ')
 	dst = append(dst, subject...)
 	dst = append(dst, ' ')
 	switch {

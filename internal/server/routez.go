@@ -56,7 +56,7 @@ func (c *conn) routeInfoz(now time.Time, opts RoutezOptions) *monitorapi.RouteIn
 	if opts.Subs || opts.SubsDetail {
 		for _, sub := range c.subs {
 			if opts.SubsDetail {
-				ri.SubsDetail = append(ri.SubsDetail, monitorapi.SubDetail{Account: globalAccount, Subject: sub.subject, Queue: sub.queue, Sid: sub.sid, Msgs: sub.nm.Load(), Cid: c.cid})
+				ri.SubsDetail = append(ri.SubsDetail, monitorapi.SubDetail{Account: sub.acc.Name, Subject: sub.subject, Queue: sub.queue, Sid: sub.sid, Msgs: sub.nm.Load(), Cid: c.cid})
 			} else {
 				ri.Subs = append(ri.Subs, sub.subject)
 			}

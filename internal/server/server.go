@@ -23,17 +23,23 @@ var Version = "dev"
 // Server is one NATS-compatible broker. Build it with New, run it with Start,
 // stop it with Shutdown (or LameDuck).
 type Server struct {
-	opts  Options
-	id    string
-	name  string
-	log   *slog.Logger
-	ln    net.Listener
-	sl    *Sublist
-	start time.Time
-	info  serverInfo // template; per-connection fields filled on accept
+	opts Options
+	id   string
+	name string
+	log  *slog.Logger
+	ln   net.Listener
+	accs atomic.Pointer[accountSet] // account.go; replaced whole on reload
+	// fwdPool holds in-process connections that carry messages across
+	// accounts (imports.go).
+	fwdPool  sync.Pool
+	sys      sysState       // the system account's requests and events (sysacc.go)
+	op       *operatorState // operator mode (jwt.go); nil otherwise
+	reloadMu sync.Mutex     // one Reload at a time (reload.go)
+	start    time.Time
+	info     serverInfo // template; per-connection fields filled on accept
 
-	auth    *authenticator // nil: no authentication (auth.go)
-	tlsConf *tls.Config    // nil: no TLS (tls.go)
+	authp   atomic.Pointer[authenticator] // nil: no authentication (auth.go); swapped by Reload
+	tlsConf *tls.Config                   // nil: no TLS (tls.go)
 
 	mu      sync.Mutex
 	conns   map[uint64]*conn
@@ -88,16 +94,30 @@ func New(opts Options) (*Server, error) {
 		name:  opts.ServerName,
 		log:   opts.Logger,
 		ln:    ln,
-		sl:    NewSublist(),
 		conns: make(map[uint64]*conn),
 		done:  make(chan struct{}),
 
-		auth:    auth,
 		tlsConf: tlsConf,
 	}
+	s.authp.Store(auth)
 	if s.name == "" {
 		s.name = id
 	}
+	if err := s.initOperator(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if s.op != nil && s.opts.SystemAccount == "" {
+		s.opts.SystemAccount = s.op.systemAccount()
+	}
+	as, err := buildAccounts(&s.opts, nil)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.loadSystemClaims(as)
+	s.accs.Store(as)
+	s.fwdPool.New = func() any { return newInternalConn(s) }
 	if err := s.listenMonitor(); err != nil {
 		ln.Close()
 		return nil, err
@@ -107,6 +127,7 @@ func New(opts Options) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	s.adoptAccounts(as)
 	s.info = serverInfo{
 		ID:             id,
 		Name:           s.name,
@@ -119,7 +140,7 @@ func New(opts Options) (*Server, error) {
 		MaxPayload:     opts.MaxPayload,
 		NatsctlVersion: Version,
 	}
-	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = auth != nil, tlsConf != nil, opts.TLS.verify()
+	s.info.AuthRequired, s.info.TLSRequired, s.info.TLSVerify = s.authn() != nil, tlsConf != nil, opts.TLS.verify()
 	return s, nil
 }
 
@@ -149,6 +170,7 @@ func (s *Server) Start() error {
 		return nil
 	}
 	s.running, s.start = true, time.Now()
+	s.startSystem()
 	s.serveMonitor()
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -208,6 +230,8 @@ func (s *Server) accept(nc net.Conn) {
 		return
 	}
 	s.conns[c.cid] = c
+	c.acc.nconns.Add(1) // the global account until authentication (account.go)
+	c.counted = true
 	s.stats.totalConns.Add(1)
 	s.wg.Add(2)
 	s.mu.Unlock()
@@ -239,8 +263,8 @@ func (s *Server) NumConns() int {
 // SlowConsumers counts connections cut off as slow consumers.
 func (s *Server) SlowConsumers() int64 { return s.stats.slowConsumers.Load() }
 
-// NumSubscriptions is the number of subscriptions in the index.
-func (s *Server) NumSubscriptions() int { return s.sl.Count() }
+// NumSubscriptions is the number of subscriptions of every account.
+func (s *Server) NumSubscriptions() int { return s.numSubs() }
 
 // snapshotConns returns the open connections.
 func (s *Server) snapshotConns() []*conn {
@@ -262,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		s.ln.Close()
 		s.closeMonitor()
+		s.stopSystem()
 		s.stopCluster()
 		for _, c := range s.snapshotConns() {
 			c.closeConn(closeServerShutdown, true)

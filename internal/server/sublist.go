@@ -16,6 +16,8 @@ type subscription struct {
 	nm      atomic.Int64 // messages delivered
 	handler MsgHandler   // set for in-process subscriptions: called instead of queueing bytes
 	qw      int32        // a route's queue interest: member count on that server (route_interest.go)
+	acc     *Account     // the account whose Sublist holds it; set before Insert
+	imp     *importEntry // set for an import's subscription: delivery forwards to another account (imports.go)
 }
 
 // matchResult is what a subject matches: plain subscriptions and, per queue

@@ -127,8 +127,8 @@ func BenchmarkSublistMatch(b *testing.B) {
 // BenchmarkConnMatch is the publish path: the connection's own cache, looked
 // up with the subject bytes from the read buffer.
 func BenchmarkConnMatch(b *testing.B) {
-	s := &Server{sl: benchSublist()}
-	c := &conn{srv: s}
+	acc := &Account{Name: globalAccount, sl: benchSublist()}
+	c := &conn{srv: &Server{}, acc: acc}
 	subj := []byte("orders.500.created")
 	c.match(subj)
 	b.ReportAllocs()
@@ -156,15 +156,15 @@ func BenchmarkSublistMatchMiss(b *testing.B) {
 }
 
 func TestMatchPaths_NoAllocs(t *testing.T) {
-	s := &Server{sl: benchSublist()}
-	c := &conn{srv: s}
+	acc := &Account{Name: globalAccount, sl: benchSublist()}
+	c := &conn{srv: &Server{}, acc: acc}
 	subj := []byte("orders.7.created")
 	c.match(subj)
 	if n := testing.AllocsPerRun(100, func() { c.match(subj) }); n != 0 {
 		t.Fatalf("connection match allocates %.1f", n)
 	}
 	str := "orders.7.created"
-	if n := testing.AllocsPerRun(100, func() { s.sl.Match(str) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { acc.sl.Match(str) }); n != 0 {
 		t.Fatalf("sublist match allocates %.1f", n)
 	}
 }

@@ -278,7 +278,7 @@ func (c *consumer) infoLocked() *ConsumerInfo {
 		ci.Delivered.Last = &t
 	}
 	if c.cfg.isPush() {
-		ci.PushBound = c.e.srv.HasInterest(c.cfg.DeliverSubject)
+		ci.PushBound = c.e.ic.HasInterest(c.cfg.DeliverSubject)
 	}
 	return ci
 }

@@ -265,7 +265,7 @@ func matchesFilters(subject string, filters []string) bool {
 // Advisories ($JS.EVENT.ADVISORY.CONSUMER.*), published only when someone
 // listens.
 func (e *Engine) advisory(subject string, v any) {
-	if !e.srv.HasInterest(subject) {
+	if !e.ic.HasInterest(subject) {
 		return
 	}
 	_ = e.ic.Publish(subject, "", nil, mustJSON(v))

@@ -418,7 +418,7 @@ func (c *consumer) inactiveLocked(now time.Time) bool {
 		return false
 	}
 	if c.cfg.isPush() {
-		if c.e.srv.HasInterest(c.cfg.DeliverSubject) {
+		if c.e.ic.HasInterest(c.cfg.DeliverSubject) {
 			c.activity = now
 			return false
 		}

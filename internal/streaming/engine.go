@@ -38,6 +38,11 @@ type Config struct {
 	FS store.FS
 	// Logger; nil means the server's.
 	Logger *slog.Logger
+	// Account the engine serves; "" is the global account. An engine for
+	// the global account also starts one engine per configured account
+	// (accounts.go), each with its own streams under
+	// StoreDir/accounts/<name>.
+	Account string
 
 	segmentSize int64 // tests: small segments
 }
@@ -63,6 +68,8 @@ type Engine struct {
 	stopped atomic.Bool
 
 	apiTotal, apiErrors atomic.Uint64
+
+	children []*Engine // the other accounts' engines (accounts.go)
 }
 
 // New returns an engine to put in server.Options.Engine.
@@ -118,7 +125,12 @@ func (e *Engine) Start(s *server.Server) error {
 		lock.Unlock()
 		return fmt.Errorf("streaming: create %s: %w", e.dir, err)
 	}
-	e.ic = s.NewInternalClient("$JS")
+	if e.cfg.Account == "" {
+		e.ic = s.NewInternalClient("$JS")
+	} else if e.ic = s.NewAccountInternalClient("$JS", e.cfg.Account); e.ic == nil {
+		lock.Unlock()
+		return fmt.Errorf("streaming: account %q does not exist", e.cfg.Account)
+	}
 	e.apiQ = make(chan apiReq, apiQueueLen)
 	sync := "always"
 	if e.cfg.SyncInterval > 0 {
@@ -146,7 +158,7 @@ func (e *Engine) Start(s *server.Server) error {
 	e.started = true
 	e.mu.Unlock()
 	s.EnableJetStream()
-	return nil
+	return e.startAccounts(s)
 }
 
 func limitText(n int64) string {
@@ -202,6 +214,10 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	if !started || !e.stopped.CompareAndSwap(false, true) {
 		return nil
 	}
+	var errs []error
+	for _, c := range e.children {
+		errs = append(errs, c.Shutdown(ctx))
+	}
 	e.ic.Close()
 	close(e.quit)
 	e.wg.Wait()
@@ -211,7 +227,6 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		streams = append(streams, st)
 	}
 	e.mu.Unlock()
-	var errs []error
 	for _, st := range streams {
 		if err := st.stop(); err != nil {
 			errs = append(errs, err)

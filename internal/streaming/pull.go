@@ -157,7 +157,7 @@ func (c *consumer) nextRequest(reply string, body []byte) {
 func (c *consumer) dropGoneRequestsLocked() {
 	kept := c.waiting[:0]
 	for _, r := range c.waiting {
-		if c.e.srv.HasInterest(r.reply) {
+		if c.e.ic.HasInterest(r.reply) {
 			kept = append(kept, r)
 		}
 	}
@@ -218,7 +218,7 @@ func (c *consumer) removeRequestLocked(i int) {
 // requester is still there, dropping the others.
 func (c *consumer) pickRequestLocked() int {
 	for len(c.waiting) > 0 {
-		if c.e.srv.HasInterest(c.waiting[0].reply) {
+		if c.e.ic.HasInterest(c.waiting[0].reply) {
 			return 0
 		}
 		c.removeRequestLocked(0)

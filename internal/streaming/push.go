@@ -32,7 +32,7 @@ type pushState struct {
 // fillPushLocked delivers to the deliver subject.
 func (c *consumer) fillPushLocked(now time.Time) (n int, full bool) {
 	ps := &c.push
-	if !c.e.srv.HasInterest(c.cfg.DeliverSubject) {
+	if !c.e.ic.HasInterest(c.cfg.DeliverSubject) {
 		ps.idle = true
 		return 0, false
 	}

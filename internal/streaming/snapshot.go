@@ -100,7 +100,7 @@ func cmp0(v, def int) int {
 func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, deliver string, chunk, inflight int) {
 	// The client subscribes to deliver after it has our reply: wait a
 	// little for that interest, as nats-server does.
-	for deadline := time.Now().Add(snapshotInterestWait); !e.srv.HasInterest(deliver) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(snapshotInterestWait); !e.ic.HasInterest(deliver) && time.Now().Before(deadline); {
 		select {
 		case <-e.quit:
 			return
