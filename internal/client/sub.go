@@ -163,9 +163,10 @@ func (s *Subscription) deliver(m *Msg) (reachedMax bool) {
 		s.dropped++
 		first := !s.slow
 		s.slow = true
+		pending := s.pMsgs // read under mu: the consumer goroutine changes it
 		s.mu.Unlock()
 		if first {
-			s.conn.asyncError(s, fmt.Errorf("%w on %q: %d messages pending", ErrSlowConsumer, s.Subject, s.pMsgs))
+			s.conn.asyncError(s, fmt.Errorf("%w on %q: %d messages pending", ErrSlowConsumer, s.Subject, pending))
 		}
 		return false
 	}
