@@ -67,6 +67,7 @@ type conn struct {
 
 	// Guarded by mu.
 	mu       sync.Mutex
+	wmu      sync.Mutex // held by whoever writes to the socket (writer goroutine or an inline flush)
 	out      outbound
 	pending  int64 // bytes queued or being written
 	closed   bool
@@ -179,11 +180,72 @@ func (c *conn) flushBatch() {
 		c.srv.stats.outBytes.Add(c.outBytes)
 		c.outMsgs, c.outBytes = 0, 0
 	}
-	c.stats.last.Store(time.Now().UnixNano())
+	now := time.Now()
+	c.stats.last.Store(now.UnixNano())
 	for sc := range c.pcd {
-		sc.wake()
+		if sc == c || !sc.flushInline(now) {
+			sc.wake()
+		}
 		delete(c.pcd, sc)
 	}
+}
+
+// Inline flushing: when a read batch left a receiver only a little to send
+// and its writer is idle, the producer writes it itself, saving the
+// hand-off to the writer goroutine (the latency of every request/reply hop),
+// as nats-server's flushClients does. The write gets a short deadline; what
+// it could not send goes back to the front of the queue for the writer.
+const (
+	inlineMax      = 4 * 1024
+	inlineDeadline = time.Millisecond
+)
+
+// flushInline tries to send c's whole queue now; false when the writer
+// must do it.
+func (c *conn) flushInline(now time.Time) bool {
+	// TLS connections are left to the writer: a tls.Conn whose write timed
+	// out is broken for good.
+	if _, plain := c.nc.(*net.TCPConn); !plain || !c.wmu.TryLock() {
+		return false
+	}
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	if c.closed || len(c.out.chunks) != 1 || c.out.size > inlineMax {
+		empty := c.out.size == 0 && !c.closed
+		c.mu.Unlock()
+		return empty
+	}
+	total := c.out.size
+	chunk := c.out.chunks[0]
+	c.out.chunks[0] = nil
+	c.out.chunks, c.out.size = c.out.chunks[:0], 0
+	c.mu.Unlock()
+
+	_ = c.nc.SetWriteDeadline(now.Add(inlineDeadline))
+	n, err := c.nc.Write(chunk)
+	c.mu.Lock()
+	c.pending -= int64(n)
+	if n < total {
+		// Not all of it went: the rest goes first, by the writer.
+		rest := chunk[n:total:total]
+		c.out.chunks = append([][]byte{rest}, c.out.chunks...)
+		c.out.size += len(rest)
+	}
+	if c.stallCh != nil && c.pending <= c.stallMark() {
+		close(c.stallCh)
+		c.stallCh = nil
+	}
+	c.mu.Unlock()
+	if n == total {
+		putChunks([][]byte{chunk})
+		return true
+	}
+	var ne net.Error
+	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		c.closeConn(closeWriteError, false)
+		return true
+	}
+	return false
 }
 
 // waitStall holds this producer back until a subscriber it filled up drains,
@@ -253,6 +315,8 @@ type writerState struct {
 // writeOut writes what is pending with one writev; false when the
 // connection failed.
 func (c *conn) writeOut(w *writerState, closing bool) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.mu.Lock()
 	total := c.out.size
 	chunks := c.out.take(w.spare)

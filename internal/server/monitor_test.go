@@ -13,6 +13,7 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -402,14 +403,25 @@ func TestMonitor_OffByDefault(t *testing.T) {
 func TestMonitor_MetricsMatchVarz(t *testing.T) {
 	s := servertest.Run(t, servertest.Monitoring)
 	knownTraffic(t, s)
-	code, body := httpGet(t, s.MonitorURL()+server.MetricsPath)
-	if code != http.StatusOK {
-		t.Fatalf("%d %s", code, body)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("not Prometheus text format: %v", err)
+	// The subscriber can have read the last message a moment before the
+	// server's writer counts it as sent: scrape until nothing is pending.
+	var fams map[string]*dto.MetricFamily
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := httpGet(t, s.MonitorURL()+server.MetricsPath)
+		if code != http.StatusOK {
+			t.Fatalf("%d %s", code, body)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		var err error
+		if fams, err = p.TextToMetricFamilies(bytes.NewReader(body)); err != nil {
+			t.Fatalf("not Prometheus text format: %v", err)
+		}
+		f := fams["gnatsd_connz_pending_bytes"]
+		if f == nil || len(f.Metric) == 0 || f.Metric[0].GetGauge().GetValue() == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond) // polling the server's state
 	}
 	value := func(name string) float64 {
 		t.Helper()
