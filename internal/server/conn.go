@@ -183,7 +183,11 @@ func (c *conn) flushBatch() {
 	now := time.Now()
 	c.stats.last.Store(now.UnixNano())
 	for sc := range c.pcd {
-		if sc == c || !sc.flushInline(now) {
+		// In-process publishers (c.nc == nil: the streaming engine's acks
+		// and deliveries) publish one message per call: writing inline
+		// would cost a system call per message, so their receivers' writers
+		// batch instead.
+		if sc == c || c.nc == nil || !sc.flushInline(now) {
 			sc.wake()
 		}
 		delete(c.pcd, sc)
