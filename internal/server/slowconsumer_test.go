@@ -102,8 +102,16 @@ func TestSlowConsumer_AttributedInConnzAndLog(t *testing.T) {
 		sc.PendingMsgs <= 0 || sc.PendingBytes < sc.PendingMsgs*int64(len(big)) || sc.PendingBytes > 256<<10 {
 		t.Errorf("attribution %+v", sc)
 	}
-	log := logs.String()
-	if !strings.Contains(log, "slow consumer") || !strings.Contains(log, "subject=big.>") || !strings.Contains(log, "msg_subject=big.orders") {
-		t.Errorf("log lacks the attribution:\n%s", log)
+	// The attribution goroutine logs just after /connz can show it.
+	hasLog := func() bool {
+		log := logs.String()
+		return strings.Contains(log, "slow consumer") && strings.Contains(log, "subject=big.>") && strings.Contains(log, "msg_subject=big.orders")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !hasLog() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // polling the log
+	}
+	if !hasLog() {
+		t.Errorf("log lacks the attribution:\n%s", logs.String())
 	}
 }
