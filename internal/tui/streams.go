@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"sort"
@@ -225,24 +224,6 @@ func (m Model) streamRow(l streamLine, nameW, numW int) string {
 
 // streamKey scrolls the streams tab.
 func (m Model) streamKey(msg tea.KeyPressMsg) Model {
-	k := m.keys
-	n := len(m.streamLines())
-	page := max(m.layout().tableRows-1, 1)
-	off := m.strm.offset
-	switch {
-	case key.Matches(msg, k.Up):
-		off--
-	case key.Matches(msg, k.Down):
-		off++
-	case key.Matches(msg, k.PageUp):
-		off -= page
-	case key.Matches(msg, k.PageDown):
-		off += page
-	case key.Matches(msg, k.Top):
-		off = 0
-	case key.Matches(msg, k.Bottom):
-		off = n
-	}
-	m.strm.offset = min(max(off, 0), max(n-m.layout().tableRows, 0))
+	m.strm.offset = m.scroll(msg, m.strm.offset, len(m.streamLines()))
 	return m
 }

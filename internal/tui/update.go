@@ -306,10 +306,16 @@ func (m Model) connKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) subjKey(msg tea.KeyPressMsg) Model {
+	m.subj.offset = m.scroll(msg, m.subj.offset, len(m.visibleSubjects()))
+	return m
+}
+
+// scroll moves a list's first visible line by a key press, within a list
+// of n lines shown tableRows at a time.
+func (m Model) scroll(msg tea.KeyPressMsg, off, n int) int {
 	k := m.keys
-	n := len(m.visibleSubjects())
-	page := max(m.layout().tableRows-1, 1)
-	off := m.subj.offset
+	rows := m.layout().tableRows
+	page := max(rows-1, 1)
 	switch {
 	case key.Matches(msg, k.Up):
 		off--
@@ -324,8 +330,7 @@ func (m Model) subjKey(msg tea.KeyPressMsg) Model {
 	case key.Matches(msg, k.Bottom):
 		off = n
 	}
-	m.subj.offset = min(max(off, 0), max(n-m.layout().tableRows, 0))
-	return m
+	return min(max(off, 0), max(n-rows, 0))
 }
 
 // editFilter handles keys while the filter is being typed.
