@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,7 @@ import (
 	"github.com/natsctl/natsctl/internal/client"
 	"github.com/natsctl/natsctl/internal/iostreams"
 	"github.com/natsctl/natsctl/internal/jsclient"
+	"github.com/natsctl/natsctl/internal/streaming"
 )
 
 // jsOptions are what every JetStream command (consumer, kv, object,
@@ -156,4 +158,12 @@ func sizeText(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// parseStorage reads a --storage flag (file or memory) for bucket commands.
+func parseStorage(flag string, dst *streaming.Storage) error {
+	if err := dst.UnmarshalJSON([]byte(strconv.Quote(flag))); err != nil {
+		return fmt.Errorf("--storage %s: want file or memory", flag)
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -95,8 +94,8 @@ stream KV_B, each key a subject $KV.B.<key>, deletes and purges markers.`,
 func runKVAdd(ctx context.Context, o *kvOptions) error {
 	c := o.Config
 	c.Bucket = o.Bucket
-	if err := c.Storage.UnmarshalJSON([]byte(strconv.Quote(o.Storage))); err != nil {
-		return fmt.Errorf("--storage %s: want file or memory", o.Storage)
+	if err := parseStorage(o.Storage, &c.Storage); err != nil {
+		return err
 	}
 	return o.withJS(ctx, func(js *jsclient.JS) error {
 		kv, err := js.CreateKV(ctx, c)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,8 +97,8 @@ func (o *objectOptions) bind(ctx context.Context, f func(*jsclient.JS, *jsclient
 func runObjectAdd(ctx context.Context, o *objectOptions) error {
 	c := o.Config
 	c.Bucket = o.Bucket
-	if err := c.Storage.UnmarshalJSON([]byte(strconv.Quote(o.Storage))); err != nil {
-		return fmt.Errorf("--storage %s: want file or memory", o.Storage)
+	if err := parseStorage(o.Storage, &c.Storage); err != nil {
+		return err
 	}
 	return o.withJS(ctx, func(js *jsclient.JS) error {
 		ob, err := js.CreateObjectStore(ctx, c)

@@ -191,15 +191,9 @@ func limitOrNone(n int64) int64 {
 
 func (e *Engine) streamCreate(name string, body []byte) reply {
 	fail := func(err *APIError) reply { return jsonReply(apiResponse{Type: typeStreamCreate, Error: err}, true) }
-	cfg, aerr := decodeStreamConfig(body)
+	cfg, aerr := decodeNamedStreamConfig(name, body)
 	if aerr != nil {
 		return fail(aerr)
-	}
-	if cfg.Name == "" {
-		cfg.Name = name
-	}
-	if cfg.Name != name {
-		return fail(errStreamMismatch)
 	}
 	cfg.setDefaults()
 	if aerr := cfg.validate(); aerr != nil {
@@ -257,15 +251,9 @@ func (e *Engine) checkOverlap(cfg *StreamConfig, self string) *APIError {
 
 func (e *Engine) streamUpdate(name string, body []byte) reply {
 	fail := func(err *APIError) reply { return jsonReply(apiResponse{Type: typeStreamUpdate, Error: err}, true) }
-	cfg, aerr := decodeStreamConfig(body)
+	cfg, aerr := decodeNamedStreamConfig(name, body)
 	if aerr != nil {
 		return fail(aerr)
-	}
-	if cfg.Name == "" {
-		cfg.Name = name
-	}
-	if cfg.Name != name {
-		return fail(errStreamMismatch)
 	}
 	st := e.lookup(name)
 	if st == nil {

@@ -67,6 +67,22 @@ var implementedFields = map[string]bool{
 // value other than its zero value; clients send some of them zero-valued
 // in every request. compression "s2" and mirror_direct true are refused the
 // same way.
+// decodeNamedStreamConfig decodes a config sent to an API subject naming the
+// stream: an absent name takes the subject's, a different one is refused.
+func decodeNamedStreamConfig(name string, body []byte) (*StreamConfig, *APIError) {
+	cfg, aerr := decodeStreamConfig(body)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if cfg.Name == "" {
+		cfg.Name = name
+	}
+	if cfg.Name != name {
+		return nil, errStreamMismatch
+	}
+	return cfg, nil
+}
+
 func decodeStreamConfig(body []byte) (*StreamConfig, *APIError) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {

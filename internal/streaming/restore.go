@@ -69,15 +69,9 @@ func (e *Engine) streamRestore(name string, body []byte) reply {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return fail(errInvalidJSON(err))
 	}
-	cfg, aerr := decodeStreamConfig(req.Config)
+	cfg, aerr := decodeNamedStreamConfig(name, req.Config)
 	if aerr != nil {
 		return fail(aerr)
-	}
-	if cfg.Name == "" {
-		cfg.Name = name
-	}
-	if cfg.Name != name {
-		return fail(errStreamMismatch)
 	}
 	cfg.setDefaults()
 	if aerr := cfg.validate(); aerr != nil {
