@@ -35,7 +35,8 @@ import (
 // original sequences and times, in a staging directory named like an
 // interrupted delete (so a crash leaves nothing behind), which becomes
 // the stream only when everything was read. A memory stream's messages
-// go into a memory store, handed to the stream when it opens.
+// go into a memory store, handed to the stream when it opens; what would
+// pass max_memory_store (max_file_store) is refused.
 //
 // Consumers in the snapshot (snapshotconsumer.go) are decoded and checked
 // while it is read (a bad one fails the restore, leaving no stream), and
@@ -92,6 +93,11 @@ func (e *Engine) streamRestore(name string, body []byte) reply {
 	}
 	if aerr := e.checkOverlap(cfg, ""); aerr != nil {
 		return fail(aerr)
+	}
+	// As nats-server does, refuse up front what the state says will not
+	// fit; the decoder checks the bytes actually written too.
+	if room := e.restoreRoom(cfg.Storage); room >= 0 && (cfg.MaxBytes > e.limitFor(cfg.Storage) || int64(req.State.Bytes) > room) {
+		return fail(exceeded(cfg.Storage))
 	}
 	deliver := "$JS.SNAPSHOT.RESTORE." + name + "." + randomName()
 	chunks := make(chan restoreChunk, 16)
@@ -219,7 +225,7 @@ func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) (*resto
 		return nil, err
 	}
 	res := &restoreResult{}
-	w := &seqWriter{s: s}
+	w := &seqWriter{s: s, room: e.restoreRoom(cfg.Storage), storage: cfg.Storage}
 	switch magic, _ := plain.Peek(len(jsbackup.ArchiveMagic)); {
 	case string(magic) == jsbackup.ArchiveMagic:
 		res.consumers, err = restoreArchive(plain, w, cfg)
@@ -311,13 +317,35 @@ func restoreBackup(plain *bufio.Reader, w *seqWriter) error {
 	return w.advance(state.LastSeq + 1)
 }
 
+// restoreRoom is how many bytes of storage t a restore may still use,
+// -1 when there is no limit.
+func (e *Engine) restoreRoom(t Storage) int64 {
+	lim := e.limitFor(t)
+	if lim <= 0 {
+		return -1
+	}
+	return max(lim-int64(e.usage(t)), 0)
+}
+
+func exceeded(t Storage) *APIError {
+	if t == MemoryStorage {
+		return errMemoryExceeded
+	}
+	return errStorageExceeded
+}
+
 // seqWriter appends messages at given sequences: a purge moves an empty
-// store forward; a gap gets placeholders, removed at once.
+// store forward; a gap gets placeholders, removed at once. With room >= 0
+// it fails once the messages' bytes pass room (a snapshot larger than
+// its state said must not fill the memory).
 type seqWriter struct {
 	s       store.Store
 	last    uint64
 	subject string // a subject for placeholders
 	started bool
+	room    int64
+	used    int64
+	storage Storage
 }
 
 func (w *seqWriter) advance(seq uint64) error {
@@ -349,6 +377,9 @@ func (w *seqWriter) put(seq uint64, subj string, hdr, data []byte, ts int64) err
 	}
 	if err := w.advance(seq); err != nil {
 		return err
+	}
+	if w.used += int64(len(subj) + len(hdr) + len(data)); w.room >= 0 && w.used > w.room {
+		return errors.New(exceeded(w.storage).Description)
 	}
 	got, err := w.s.Append(subj, hdr, data, ts)
 	if err != nil {

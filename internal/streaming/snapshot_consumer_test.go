@@ -43,7 +43,9 @@ func consumerWorkload(t *testing.T, js jetstream.JetStream, storage jetstream.St
 		case n <= 3:
 			err = m.DoubleAck(ctx)
 		case n == 4:
-			err = m.Nak()
+			// As a request, so the NAK is applied before the next fetch
+			// (both servers answer it).
+			_, err = js.Conn().Request(m.Reply(), []byte("-NAK"), 5*time.Second)
 		}
 		if err != nil {
 			t.Fatal(err)
