@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,8 @@ type kvOptions struct {
 	Bucket, Key string
 	Value       []byte
 	HasValue    bool
+	Args        []string // all positional arguments
+	Revision    uint64
 
 	Raw            bool
 	Config         jsclient.KVConfig
@@ -39,6 +42,7 @@ stream KV_B, each key a subject $KV.B.<key>, deletes and purges markers.`,
 		o := &kvOptions{}
 		c := &cobra.Command{Use: use, Short: short, Example: example, Args: args}
 		c.RunE = func(cmd *cobra.Command, args []string) error {
+			o.Args = args
 			if len(args) > 0 {
 				o.Bucket = args[0]
 			}
@@ -70,9 +74,15 @@ stream KV_B, each key a subject $KV.B.<key>, deletes and purges markers.`,
 		}, runKVAdd),
 		sub("put BUCKET KEY [VALUE]", "Store a value (read from stdin without VALUE)", `  natsctl kv put config db.url postgres://db
   natsctl kv put config cert < cert.pem`, cobra.RangeArgs(2, 3), nil, runKVPut),
-		sub("get BUCKET KEY", "Print a key's value", `  natsctl kv get config db.url
-  natsctl kv get config db.url --raw > url.txt`, cobra.ExactArgs(2), func(c *cobra.Command, o *kvOptions) {
+		sub("create BUCKET KEY [VALUE]", "Store a value only if the key has none (read from stdin without VALUE)", `  natsctl kv create locks job-7 worker-2 || echo "taken"
+  natsctl kv create config cert < cert.pem`, cobra.RangeArgs(2, 3), nil, runKVCreate),
+		sub("update BUCKET KEY [VALUE] REVISION", "Store a value only if the key is at REVISION (read from stdin without VALUE)", `  natsctl kv update config db.url postgres://c 7
+  natsctl kv update config cert 7 < cert.pem`, cobra.RangeArgs(3, 4), nil, runKVUpdate),
+		sub("get BUCKET KEY", "Print a key's value (or an older revision's)", `  natsctl kv get config db.url
+  natsctl kv get config db.url --raw > url.txt
+  natsctl kv get config db.url --revision 3`, cobra.ExactArgs(2), func(c *cobra.Command, o *kvOptions) {
 			c.Flags().BoolVar(&o.Raw, "raw", false, "print only the value, byte for byte")
+			c.Flags().Uint64Var(&o.Revision, "revision", 0, "print this revision of the key (0: the newest)")
 		}, runKVGet),
 		sub("del BUCKET KEY", "Delete a key (its history stays until purged)", "  natsctl kv del config db.url", cobra.ExactArgs(2), nil, runKVDel),
 		sub("purge BUCKET KEY", "Delete a key and its history", "  natsctl kv purge config db.url", cobra.ExactArgs(2), nil, runKVPurge),
@@ -117,6 +127,30 @@ func (o *kvOptions) bind(ctx context.Context, f func(*jsclient.KV) error) error 
 }
 
 func runKVPut(ctx context.Context, o *kvOptions) error {
+	return kvWrite(ctx, o, (*jsclient.KV).Put)
+}
+
+func runKVCreate(ctx context.Context, o *kvOptions) error {
+	return kvWrite(ctx, o, (*jsclient.KV).Create)
+}
+
+// runKVUpdate takes BUCKET KEY VALUE REVISION, or BUCKET KEY REVISION
+// with the value on stdin.
+func runKVUpdate(ctx context.Context, o *kvOptions) error {
+	revArg := o.Args[len(o.Args)-1]
+	rev, err := strconv.ParseUint(revArg, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad revision %q: give the key's current revision (see `natsctl kv get %s %s`)", revArg, o.Bucket, o.Key)
+	}
+	o.HasValue = len(o.Args) == 4
+	return kvWrite(ctx, o, func(kv *jsclient.KV, ctx context.Context, key string, value []byte) (uint64, error) {
+		return kv.Update(ctx, key, value, rev)
+	})
+}
+
+// kvWrite reads the value (from stdin without VALUE), stores it with
+// write and reports the revision.
+func kvWrite(ctx context.Context, o *kvOptions, write func(*jsclient.KV, context.Context, string, []byte) (uint64, error)) error {
 	if err := jsclient.CheckKey(o.Key, false); err != nil {
 		return err
 	}
@@ -131,7 +165,7 @@ func runKVPut(ctx context.Context, o *kvOptions) error {
 		o.Value = b
 	}
 	return o.bind(ctx, func(kv *jsclient.KV) error {
-		rev, err := kv.Put(ctx, o.Key, o.Value)
+		rev, err := write(kv, ctx, o.Key, o.Value)
 		if err != nil {
 			return err
 		}
@@ -164,7 +198,13 @@ func entryJSON(e *jsclient.KVEntry) jsonEntry {
 
 func runKVGet(ctx context.Context, o *kvOptions) error {
 	return o.bind(ctx, func(kv *jsclient.KV) error {
-		e, err := kv.Get(ctx, o.Key)
+		var e *jsclient.KVEntry
+		var err error
+		if o.Revision > 0 {
+			e, err = kv.GetRevision(ctx, o.Key, o.Revision)
+		} else {
+			e, err = kv.Get(ctx, o.Key)
+		}
 		if err != nil {
 			return err
 		}

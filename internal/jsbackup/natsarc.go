@@ -3,9 +3,11 @@ package jsbackup
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -165,15 +167,27 @@ func (e *Entry) IsEnd() bool {
 	return e.Name == "" && e.Timestamp == 0 && e.Sequence == 0 && len(e.Header) == 0 && len(e.Payload) == 0
 }
 
-// SnapshotReader reads the messages of a stream snapshot archive
-// (s2-compressed or already decompressed): state.json, then consumers
-// (skipped), then messages up to the end marker.
+// SnapshotReader reads a stream snapshot archive (decompressed):
+// state.json, then as many "consumers/<name>" entries as its
+// consumer_count says, then messages up to the end marker. Consumers come
+// from Consumers; Next skips those not read yet.
 type SnapshotReader struct {
-	ar    *ArchiveReader
-	state []byte
-	last  uint64
-	done  bool
+	ar        *ArchiveReader
+	state     []byte
+	consumers int // consumer entries not read yet
+	last      uint64
+	done      bool
 }
+
+// ConsumerEntry is one "consumers/<name>" entry: nats-server's
+// {"config":...,"state":...} JSON, left to the caller to decode.
+type ConsumerEntry struct {
+	Name string
+	JSON []byte
+}
+
+// consumerPrefix names consumer entries.
+const consumerPrefix = "consumers/"
 
 // NewSnapshotReader reads the state entry of a decompressed archive.
 func NewSnapshotReader(plain *bufio.Reader) (*SnapshotReader, error) {
@@ -182,15 +196,52 @@ func NewSnapshotReader(plain *bufio.Reader) (*SnapshotReader, error) {
 	if err != nil || e.Name != "state.json" {
 		return nil, fmt.Errorf("%w: expected state.json first", ErrBadArchive)
 	}
-	return &SnapshotReader{ar: ar, state: e.Payload}, nil
+	var st struct {
+		Consumers int `json:"consumer_count"`
+	}
+	if err := json.Unmarshal(e.Payload, &st); err != nil {
+		return nil, fmt.Errorf("%w: state.json: %v", ErrBadArchive, err)
+	}
+	if st.Consumers < 0 {
+		return nil, fmt.Errorf("%w: state.json: consumer_count %d", ErrBadArchive, st.Consumers)
+	}
+	return &SnapshotReader{ar: ar, state: e.Payload, consumers: st.Consumers}, nil
 }
 
 // State returns state.json (nats-server's stream state JSON).
 func (r *SnapshotReader) State() []byte { return r.state }
 
+// Consumers reads the consumer entries (before the first Next). Like
+// nats-server, it expects exactly consumer_count of them, each named
+// "consumers/<name>".
+func (r *SnapshotReader) Consumers() ([]ConsumerEntry, error) {
+	var out []ConsumerEntry
+	for r.consumers > 0 {
+		e, err := r.ar.Next()
+		if errors.Is(err, io.EOF) {
+			return out, ErrTruncated
+		}
+		if err != nil {
+			return out, err
+		}
+		name, ok := strings.CutPrefix(e.Name, consumerPrefix)
+		if !ok || name == "" || e.Sequence != 0 {
+			return out, fmt.Errorf("%w: expected a consumer entry, found %q", ErrBadArchive, e.Name)
+		}
+		r.consumers--
+		out = append(out, ConsumerEntry{Name: name, JSON: e.Payload})
+	}
+	return out, nil
+}
+
 // Next returns the next message, io.EOF after the end marker, or an error
 // (a snapshot without its end marker is truncated).
 func (r *SnapshotReader) Next() (*Msg, error) {
+	if r.consumers > 0 {
+		if _, err := r.Consumers(); err != nil {
+			return nil, err
+		}
+	}
 	for !r.done {
 		e, err := r.ar.Next()
 		if errors.Is(err, io.EOF) {
@@ -203,7 +254,7 @@ func (r *SnapshotReader) Next() (*Msg, error) {
 		case e.IsEnd():
 			r.done = true
 		case e.Sequence == 0:
-			continue // a consumer
+			return nil, fmt.Errorf("%w: expected a message, found %q", ErrBadArchive, e.Name)
 		case e.Sequence <= r.last || e.Name == "":
 			return nil, fmt.Errorf("%w: message %d after %d", ErrBadArchive, e.Sequence, r.last)
 		default:

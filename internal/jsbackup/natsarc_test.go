@@ -84,6 +84,7 @@ func TestArchive_BadInput(t *testing.T) {
 func FuzzArchiveReader(f *testing.F) {
 	f.Add(writeArchive(f, archiveSample()))
 	f.Add([]byte(ArchiveMagic))
+	f.Add(writeArchive(f, consumerSample()))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = snapshotMsgs(b) // must not panic or allocate without bound
 		es, err := readArchive(b)
@@ -112,6 +113,54 @@ func snapshotMsgs(b []byte) ([]*Msg, error) {
 			return out, err
 		}
 		out = append(out, m)
+	}
+}
+
+func consumerSample() []*Entry {
+	return []*Entry{
+		{Name: "state.json", Payload: []byte(`{"messages":1,"consumer_count":2}`)},
+		{Name: "consumers/A", Timestamp: 1, Payload: []byte(`{"config":{},"state":{}}`)},
+		{Name: "consumers/B", Timestamp: 1, Payload: []byte(`{}`)},
+		{Name: "a", Sequence: 3, Timestamp: 10, Payload: []byte("x")},
+		{},
+	}
+}
+
+// Consumers returns exactly consumer_count entries named consumers/<name>;
+// anything else where one is expected, or a non-message after them, is
+// an error.
+func TestSnapshotReader_Consumers(t *testing.T) {
+	es := consumerSample()
+	sr, err := NewSnapshotReader(bufio.NewReader(bytes.NewReader(writeArchive(t, es))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := sr.Consumers()
+	if err != nil || len(cs) != 2 || cs[0].Name != "A" || cs[1].Name != "B" || string(cs[1].JSON) != "{}" {
+		t.Fatalf("consumers %q, %v", cs, err)
+	}
+	if m, err := sr.Next(); err != nil || m.Seq != 3 {
+		t.Fatalf("message after consumers: %+v %v", m, err)
+	}
+	// Next alone skips the consumers.
+	if msgs, err := snapshotMsgs(writeArchive(t, es)); err != nil || len(msgs) != 1 {
+		t.Fatalf("messages %v %v", msgs, err)
+	}
+	bad := map[string][]*Entry{
+		"count above entries":     {es[0], es[1], es[3], es[4]},
+		"entry not a consumer":    {es[0], es[1], {Name: "other"}, es[3], es[4]},
+		"consumer among messages": {{Name: "state.json", Payload: []byte(`{}`)}, es[3], es[1], es[4]},
+		"bad state.json":          {{Name: "state.json", Payload: []byte(`{`)}, es[4]},
+		"negative count":          {{Name: "state.json", Payload: []byte(`{"consumer_count":-1}`)}, es[4]},
+	}
+	for name, b := range bad {
+		if _, err := snapshotMsgs(writeArchive(t, b)); !errors.Is(err, ErrBadArchive) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Cut inside the consumers: truncated.
+	if _, err := snapshotMsgs(writeArchive(t, es[:2])); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("cut in consumers: %v", err)
 	}
 }
 

@@ -206,6 +206,19 @@ func (kv *KV) Put(ctx context.Context, key string, value []byte) (uint64, error)
 // Get returns the newest entry of key; ErrKeyNotFound when it is missing
 // or deleted.
 func (kv *KV) Get(ctx context.Context, key string) (*KVEntry, error) {
+	e, err := kv.last(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if e.Op != KVPut {
+		return nil, fmt.Errorf("%w: %s in bucket %s (deleted at revision %d)", ErrKeyNotFound, key, kv.Bucket, e.Revision)
+	}
+	return e, nil
+}
+
+// last returns the newest entry of key, a delete or purge marker too;
+// ErrKeyNotFound when the key has none.
+func (kv *KV) last(ctx context.Context, key string) (*KVEntry, error) {
 	if err := CheckKey(key, false); err != nil {
 		return nil, err
 	}
@@ -222,11 +235,7 @@ func (kv *KV) Get(ctx context.Context, key string) (*KVEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := kv.entry(m.Subject, m.Header, m.Data, m.Sequence, m.Time, 0)
-	if e.Op != KVPut {
-		return nil, fmt.Errorf("%w: %s in bucket %s (deleted at revision %d)", ErrKeyNotFound, key, kv.Bucket, e.Revision)
-	}
-	return e, nil
+	return kv.entry(m.Subject, m.Header, m.Data, m.Sequence, m.Time, 0), nil
 }
 
 // entryOp reads an entry's operation from its headers: KV-Operation, or a

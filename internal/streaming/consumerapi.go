@@ -330,10 +330,16 @@ type consumerMeta struct {
 
 // addConsumer creates, positions and starts a consumer (API goroutine).
 func (st *stream) addConsumer(cfg *ConsumerConfig) (*consumer, error) {
+	return st.addConsumerAt(cfg, (*consumer).position)
+}
+
+// addConsumerAt creates and starts a consumer whose cursor place sets
+// (with c.mu held): its deliver policy, or a restored state.
+func (st *stream) addConsumerAt(cfg *ConsumerConfig, place func(*consumer)) (*consumer, error) {
 	created := time.Now().UTC()
 	c := newConsumer(st, cfg, created)
 	c.mu.Lock()
-	c.position()
+	place(c)
 	c.mu.Unlock()
 	if persistent(st, cfg) {
 		c.dir = st.consumerDir(cfg.Name)

@@ -193,12 +193,18 @@ func (c *consumer) decodeState(b []byte) error {
 			c.rdc[seq] = dc
 		}
 	}
+	c.redeliverPendingLocked()
+	return nil
+}
+
+// redeliverPendingLocked queues every pending message for redelivery, in
+// order (a consumer recovered or restored: nobody holds them). c.mu held.
+func (c *consumer) redeliverPendingLocked() {
 	c.nextAck = 0
 	c.rdq = c.sortedPendingLocked()
 	for _, seq := range c.rdq {
 		c.rdqSet[seq] = struct{}{}
 	}
-	return nil
 }
 
 // writeLoop is the state writer of a durable file consumer.

@@ -34,7 +34,18 @@ import (
 // do instead. Messages are written straight into a new store with their
 // original sequences and times, in a staging directory named like an
 // interrupted delete (so a crash leaves nothing behind), which becomes
-// the stream only when everything was read.
+// the stream only when everything was read. A memory stream's messages
+// go into a memory store, handed to the stream when it opens; what would
+// pass max_memory_store (max_file_store) is refused.
+//
+// Consumers in the snapshot (snapshotconsumer.go) are decoded and checked
+// while it is read (a bad one fails the restore, leaving no stream), and
+// created with their state when the stream opens, before it is visible:
+// durables as durables; ephemerals as ephemerals, whose
+// inactive_threshold starts at the end of the restore (nats-server keeps
+// them alive while it restores, then starts the same countdown).
+// Messages pending on a restored consumer are redelivered on its next
+// pull or push, as after a restart.
 
 const (
 	typeStreamRestore  = "io.nats.jetstream.api.v1.stream_restore_response"
@@ -77,14 +88,16 @@ func (e *Engine) streamRestore(name string, body []byte) reply {
 	if aerr := cfg.validate(); aerr != nil {
 		return fail(aerr)
 	}
-	if cfg.Storage == MemoryStorage {
-		return fail(apiErr(500, 10062, "restore failed: restore of memory streams is not supported"))
-	}
 	if e.lookup(name) != nil {
 		return fail(errStreamExistsRestore)
 	}
 	if aerr := e.checkOverlap(cfg, ""); aerr != nil {
 		return fail(aerr)
+	}
+	// As nats-server does, refuse up front what the state says will not
+	// fit; the decoder checks the bytes actually written too.
+	if room := e.restoreRoom(cfg.Storage); room >= 0 && (cfg.MaxBytes > e.limitFor(cfg.Storage) || int64(req.State.Bytes) > room) {
+		return fail(exceeded(cfg.Storage))
 	}
 	deliver := "$JS.SNAPSHOT.RESTORE." + name + "." + randomName()
 	chunks := make(chan restoreChunk, 16)
@@ -112,11 +125,15 @@ func (e *Engine) streamRestore(name string, body []byte) reply {
 func (e *Engine) receiveRestore(cfg *StreamConfig, chunks <-chan restoreChunk) {
 	staging := filepath.Join(e.dir, deletedPrefix+"restore-"+cfg.Name+"-"+randomName())
 	pr, pw := io.Pipe()
-	decoded := make(chan error, 1)
+	type outcome struct {
+		res *restoreResult
+		err error
+	}
+	decoded := make(chan outcome, 1)
 	go func() {
-		err := e.restoreInto(staging, cfg, pr)
+		res, err := e.restoreInto(staging, cfg, pr)
 		pr.CloseWithError(err)
-		decoded <- err
+		decoded <- outcome{res, err}
 	}()
 	answer := func(reply string, err error) {
 		_ = os.RemoveAll(staging)
@@ -127,8 +144,11 @@ func (e *Engine) receiveRestore(cfg *StreamConfig, chunks <-chan restoreChunk) {
 	// fail stops the decoder (which reports the first error) and answers.
 	fail := func(reply string, err error) {
 		pw.CloseWithError(err)
-		if derr := <-decoded; derr != nil {
-			err = derr
+		o := <-decoded
+		if o.err != nil {
+			err = o.err
+		} else {
+			o.res.close()
 		}
 		answer(reply, err)
 	}
@@ -154,40 +174,61 @@ func (e *Engine) receiveRestore(cfg *StreamConfig, chunks <-chan restoreChunk) {
 				continue
 			}
 			pw.Close()
-			if err := <-decoded; err != nil {
-				answer(c.reply, err)
+			o := <-decoded
+			if o.err != nil {
+				answer(c.reply, o.err)
 				return
 			}
-			e.adopt(staging, cfg, c.reply)
+			e.adopt(staging, cfg, o.res, c.reply)
 			return
 		}
 	}
 }
 
-// restoreInto writes the snapshot read from r into a new file store in
-// dir, keeping sequences and times. The snapshot is nats-server 2.15's
-// archive (what both servers' SNAPSHOT send) or natsctl's jsbackup file.
-func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) error {
+// restoreResult is what a restore read, for adopt.
+type restoreResult struct {
+	mem       store.Store // a memory stream's messages; nil for file streams
+	consumers []restoredConsumer
+}
+
+// close drops what a restore read that will not become a stream.
+func (r *restoreResult) close() {
+	if r != nil && r.mem != nil {
+		_ = r.mem.Close()
+	}
+}
+
+// restoreInto writes the snapshot read from r into a new store (a file
+// store in dir, or a memory store), keeping sequences and times, and
+// decodes its consumers. The snapshot is nats-server 2.15's archive (what
+// both servers' SNAPSHOT send) or natsctl's jsbackup file.
+func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) (*restoreResult, error) {
 	plain := bufio.NewReaderSize(s2.NewReader(r), 64<<10)
 	first, err := plain.Peek(1)
 	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
+		return nil, err
 	}
 	// No limits while loading: the snapshot holds what the limits kept.
-	s, err := store.OpenFile(store.FileConfig{
-		Config: store.Config{Name: cfg.Name}, Dir: filepath.Join(dir, msgsDir),
-		SyncInterval: e.cfg.SyncInterval, FS: e.cfg.FS, SegmentSize: e.cfg.segmentSize,
-	})
-	if err != nil {
-		return err
+	var s store.Store
+	if cfg.Storage == MemoryStorage {
+		s, err = store.NewMemory(store.Config{Name: cfg.Name})
+	} else {
+		s, err = store.OpenFile(store.FileConfig{
+			Config: store.Config{Name: cfg.Name}, Dir: filepath.Join(dir, msgsDir),
+			SyncInterval: e.cfg.SyncInterval, FS: e.cfg.FS, SegmentSize: e.cfg.segmentSize,
+		})
 	}
-	w := &seqWriter{s: s}
+	if err != nil {
+		return nil, err
+	}
+	res := &restoreResult{}
+	w := &seqWriter{s: s, room: e.restoreRoom(cfg.Storage), storage: cfg.Storage}
 	switch magic, _ := plain.Peek(len(jsbackup.ArchiveMagic)); {
 	case string(magic) == jsbackup.ArchiveMagic:
-		err = restoreArchive(plain, w)
+		res.consumers, err = restoreArchive(plain, w, cfg)
 	case first[0] == '{':
 		err = restoreBackup(plain, w)
 	default:
@@ -197,22 +238,37 @@ func (e *Engine) restoreInto(dir string, cfg *StreamConfig, r io.Reader) error {
 	if err == nil {
 		err = s.Flush()
 	}
+	if cfg.Storage == MemoryStorage && err == nil {
+		res.mem = s
+		return res, nil
+	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // restoreArchive writes a nats-server archive (jsbackup/natsarc.go) into
-// w; consumers in it are not restored.
-func restoreArchive(plain *bufio.Reader, w *seqWriter) error {
+// w and returns its consumers, checked against cfg.
+func restoreArchive(plain *bufio.Reader, w *seqWriter, cfg *StreamConfig) ([]restoredConsumer, error) {
 	sr, err := jsbackup.NewSnapshotReader(plain)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var state StreamState
 	if err := json.Unmarshal(sr.State(), &state); err != nil {
-		return fmt.Errorf("snapshot: state.json: %w", err)
+		return nil, fmt.Errorf("snapshot: state.json: %w", err)
+	}
+	entries, err := sr.Consumers()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	consumers, err := decodeSnapshotConsumers(entries, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	for {
 		m, err := sr.Next()
@@ -220,18 +276,18 @@ func restoreArchive(plain *bufio.Reader, w *seqWriter) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("snapshot: %w", err)
+			return nil, fmt.Errorf("snapshot: %w", err)
 		}
 		if err := w.put(m.Seq, m.Subject, m.Header, m.Data, m.Time.UnixNano()); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if !w.started && state.FirstSeq > 1 {
 		if err := w.advance(state.FirstSeq); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return w.advance(state.LastSeq + 1)
+	return consumers, w.advance(state.LastSeq + 1)
 }
 
 // restoreBackup writes a jsbackup stream into w.
@@ -261,13 +317,35 @@ func restoreBackup(plain *bufio.Reader, w *seqWriter) error {
 	return w.advance(state.LastSeq + 1)
 }
 
+// restoreRoom is how many bytes of storage t a restore may still use,
+// -1 when there is no limit.
+func (e *Engine) restoreRoom(t Storage) int64 {
+	lim := e.limitFor(t)
+	if lim <= 0 {
+		return -1
+	}
+	return max(lim-int64(e.usage(t)), 0)
+}
+
+func exceeded(t Storage) *APIError {
+	if t == MemoryStorage {
+		return errMemoryExceeded
+	}
+	return errStorageExceeded
+}
+
 // seqWriter appends messages at given sequences: a purge moves an empty
-// store forward; a gap gets placeholders, removed at once.
+// store forward; a gap gets placeholders, removed at once. With room >= 0
+// it fails once the messages' bytes pass room (a snapshot larger than
+// its state said must not fill the memory).
 type seqWriter struct {
 	s       store.Store
 	last    uint64
 	subject string // a subject for placeholders
 	started bool
+	room    int64
+	used    int64
+	storage Storage
 }
 
 func (w *seqWriter) advance(seq uint64) error {
@@ -300,6 +378,9 @@ func (w *seqWriter) put(seq uint64, subj string, hdr, data []byte, ts int64) err
 	if err := w.advance(seq); err != nil {
 		return err
 	}
+	if w.used += int64(len(subj) + len(hdr) + len(data)); w.room >= 0 && w.used > w.room {
+		return errors.New(exceeded(w.storage).Description)
+	}
 	got, err := w.s.Append(subj, hdr, data, ts)
 	if err != nil {
 		return err
@@ -311,11 +392,13 @@ func (w *seqWriter) put(seq uint64, subj string, hdr, data []byte, ts int64) err
 	return nil
 }
 
-// adopt turns the staging directory into the stream, on the API
-// goroutine (which owns stream creation), and answers reply.
-func (e *Engine) adopt(staging string, cfg *StreamConfig, reply string) {
+// adopt turns the staging directory (and for a memory stream res.mem)
+// into the stream with res's consumers, on the API goroutine (which owns
+// stream creation), and answers reply.
+func (e *Engine) adopt(staging string, cfg *StreamConfig, res *restoreResult, reply string) {
 	run := func() {
 		fail := func(err *APIError) {
+			res.close()
 			_ = os.RemoveAll(staging)
 			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: err}))
 		}
@@ -336,10 +419,17 @@ func (e *Engine) adopt(staging string, cfg *StreamConfig, reply string) {
 			return
 		}
 		_ = syncDir(e.dir)
-		st, err := e.openStream(cfg.Name)
+		st, err := e.openStreamWith(cfg.Name, res.mem)
 		if err != nil {
+			res.close()
 			_ = os.RemoveAll(filepath.Join(e.dir, cfg.Name))
 			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: errGeneral(err)}))
+			return
+		}
+		if err := st.addRestoredConsumers(res.consumers); err != nil {
+			_ = st.stop()
+			_ = os.RemoveAll(filepath.Join(e.dir, cfg.Name))
+			_ = e.ic.Publish(reply, "", nil, mustJSON(apiResponse{Type: typeStreamCreate, Error: apiErr(500, 10062, "restore failed: "+err.Error())}))
 			return
 		}
 		e.mu.Lock()
@@ -352,6 +442,7 @@ func (e *Engine) adopt(staging string, cfg *StreamConfig, reply string) {
 	select {
 	case e.apiQ <- apiReq{run: run}:
 	case <-e.quit:
+		res.close()
 		_ = os.RemoveAll(staging)
 	}
 }

@@ -30,8 +30,10 @@ import (
 //
 // The content is nats-server 2.15's portable archive ("NATSARC1", see
 // jsbackup/natsarc.go): a snapshot taken here restores into nats-server
-// 2.15 and the other way round. Consumers are not included (no_consumers
-// is implied).
+// 2.15 and the other way round. Unless the request says no_consumers,
+// it holds every consumer of the stream with its config and state
+// (delivered, ack floor, pending, redelivered; snapshotconsumer.go), as
+// nats-server's does, and natscli asks for them by default.
 
 const (
 	snapshotChunkDefault  = 128 << 10
@@ -83,7 +85,7 @@ func (e *Engine) streamSnapshot(name string, body []byte) reply {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		e.sendSnapshot(st, si, req.DeliverSubject, chunk, window/chunk)
+		e.sendSnapshot(st, si, !req.NoConsumers, req.DeliverSubject, chunk, window/chunk)
 	}()
 	return jsonReply(snapshotResponse{apiResponse: apiResponse{Type: typeStreamSnapshot}, Config: &si.Config, State: &si.State}, false)
 }
@@ -97,7 +99,7 @@ func cmp0(v, def int) int {
 
 // sendSnapshot streams the snapshot of st to deliver, at most inflight
 // chunks unacknowledged.
-func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, deliver string, chunk, inflight int) {
+func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, consumers bool, deliver string, chunk, inflight int) {
 	// The client subscribes to deliver after it has our reply: wait a
 	// little for that interest, as nats-server does.
 	for deadline := time.Now().Add(snapshotInterestWait); !e.ic.HasInterest(deliver) && time.Now().Before(deadline); {
@@ -125,7 +127,7 @@ func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, deliver string, chunk,
 	defer sub.Unsubscribe()
 
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeSnapshot(pw, st, si)) }()
+	go func() { pw.CloseWithError(writeSnapshot(pw, st, si, consumers)) }()
 	defer pr.Close()
 
 	end := []byte("NATS/1.0 204\r\n\r\n")
@@ -174,16 +176,25 @@ func sanitizeStatus(s string) string {
 }
 
 // writeSnapshot encodes the stream in nats-server 2.15's archive format
-// (jsbackup/natsarc.go), s2-compressed: state.json, every message up to
-// the state's last sequence (later publishes are not included), the end
-// marker. Consumers are not included.
-func writeSnapshot(w io.Writer, st *stream, si *StreamInfo) error {
+// (jsbackup/natsarc.go), s2-compressed: state.json, with consumers one
+// entry per consumer, every message up to the state's last sequence
+// (later publishes are not included), the end marker.
+func writeSnapshot(w io.Writer, st *stream, si *StreamInfo, consumers bool) error {
 	zw := s2.NewWriter(w)
 	aw := jsbackup.NewArchiveWriter(zw)
+	var cs []*consumer
+	if consumers {
+		cs = st.consumerList()
+	}
 	state := si.State
-	state.Consumers = 0
+	state.Consumers = len(cs)
 	if err := aw.Write(&jsbackup.Entry{Name: "state.json", Timestamp: time.Now().UnixNano(), Payload: mustJSON(state)}); err != nil {
 		return err
+	}
+	for _, c := range cs {
+		if err := aw.Write(c.snapshotEntry(si.State.LastSeq)); err != nil {
+			return err
+		}
 	}
 	var sm store.Msg
 	for seq := max(si.State.FirstSeq, 1); seq <= si.State.LastSeq; {

@@ -23,8 +23,16 @@ import (
 // message. It returns the bytes and the final status.
 func snapshotVia(t *testing.T, nc *nats.Conn, stream string, chunk int) ([]byte, string) {
 	t.Helper()
+	return snapshotWith(t, nc, stream, map[string]any{"no_consumers": true, "chunk_size": chunk})
+}
+
+// snapshotWith is snapshotVia with the request's fields given (the
+// deliver subject is added).
+func snapshotWith(t *testing.T, nc *nats.Conn, stream string, fields map[string]any) ([]byte, string) {
+	t.Helper()
 	inbox := nats.NewInbox()
-	req, _ := json.Marshal(map[string]any{"deliver_subject": inbox, "no_consumers": true, "chunk_size": chunk})
+	fields["deliver_subject"] = inbox
+	req, _ := json.Marshal(fields)
 	resp, err := nc.Request("$JS.API.STREAM.SNAPSHOT."+stream, req, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

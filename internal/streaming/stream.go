@@ -69,7 +69,11 @@ const (
 func (st *stream) config() *StreamConfig { return st.cfg.Load() }
 
 // openStream recovers the stream stored in e.dir/name.
-func (e *Engine) openStream(name string) (*stream, error) {
+func (e *Engine) openStream(name string) (*stream, error) { return e.openStreamWith(name, nil) }
+
+// openStreamWith is openStream; a memory stream gets the messages of mem
+// (a restore) rather than an empty store.
+func (e *Engine) openStreamWith(name string, mem store.Store) (*stream, error) {
 	dir := filepath.Join(e.dir, name)
 	b, err := os.ReadFile(filepath.Join(dir, metaFile))
 	if err != nil {
@@ -80,7 +84,7 @@ func (e *Engine) openStream(name string) (*stream, error) {
 		return nil, fmt.Errorf("streaming: stream %q: %s: %w", name, metaFile, err)
 	}
 	meta.Config.Name = name
-	st, err := e.newStream(dir, &meta.Config, meta.Created)
+	st, err := e.newStream(dir, &meta.Config, meta.Created, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,7 @@ func (e *Engine) createStream(cfg *StreamConfig) (*stream, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	st, err := e.newStream(dir, cfg, created)
+	st, err := e.newStream(dir, cfg, created, nil)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -116,9 +120,9 @@ func (e *Engine) createStream(cfg *StreamConfig) (*stream, error) {
 	return st, nil
 }
 
-// newStream opens the store and starts the stream's goroutine and
-// subscriptions.
-func (e *Engine) newStream(dir string, cfg *StreamConfig, created time.Time) (*stream, error) {
+// newStream opens the store (or, for a memory stream, takes mem when
+// given) and starts the stream's goroutine and subscriptions.
+func (e *Engine) newStream(dir string, cfg *StreamConfig, created time.Time, mem store.Store) (*stream, error) {
 	st := &stream{
 		e: e, name: cfg.Name, dir: dir, created: created,
 		in:   make(chan *inMsg, ingestQueueLen),
@@ -129,9 +133,12 @@ func (e *Engine) newStream(dir string, cfg *StreamConfig, created time.Time) (*s
 	st.ackPre = append(append([]byte(`{"stream":`), mustJSON(cfg.Name)...), `,"seq":`...)
 	scfg := store.Config{Name: cfg.Name, Limits: storeLimits(cfg)}
 	var err error
-	if cfg.Storage == MemoryStorage {
+	switch {
+	case cfg.Storage == MemoryStorage && mem != nil:
+		st.st, err = mem, mem.SetLimits(scfg.Limits)
+	case cfg.Storage == MemoryStorage:
 		st.st, err = store.NewMemory(scfg)
-	} else {
+	default:
 		st.st, err = store.OpenFile(store.FileConfig{
 			Config: scfg, Dir: filepath.Join(dir, msgsDir),
 			SyncInterval: e.cfg.SyncInterval, FS: e.cfg.FS, SegmentSize: e.cfg.segmentSize,
