@@ -129,6 +129,26 @@ func (s *Server) HasInterest(subject string) bool {
 // matches the literal subject.
 func (ic *InternalClient) HasInterest(subject string) bool { return ic.acc.hasInterest(subject) }
 
+// HasExactInterest reports whether a plain subscription of the client's
+// account is to exactly the literal subject, not through a wildcard: a
+// requester's "_INBOX.x.*" mux matches every "_INBOX.x.y" before the
+// requester subscribed to the one it will read (nats-server's
+// Sublist.RegisterNotification makes the same distinction).
+func (ic *InternalClient) HasExactInterest(subject string) bool {
+	r := ic.acc.sl.Match(subject)
+	for _, sub := range r.psubs {
+		if sub.subject == subject {
+			return true
+		}
+	}
+	for _, sub := range r.rsubs {
+		if sub.subject == subject {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *Account) hasInterest(subject string) bool {
 	r := a.sl.Match(subject)
 	return len(r.psubs) > 0 || len(r.qsubs) > 0 || len(r.rsubs) > 0

@@ -119,7 +119,9 @@ func decodeStreamConfig(body []byte) (*StreamConfig, *APIError) {
 func zeroJSON(v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)
 	switch string(v) {
-	case "null", "false", "0", `""`, "{}", "[]", `"none"`, `"default"`:
+	case "null", "false", "0", `""`, "{}", "[]", `"none"`, `"default"`,
+		`"0001-01-01T00:00:00Z"`: // Go's zero time.Time, which omitempty keeps
+
 		return true
 	}
 	var m map[string]json.RawMessage

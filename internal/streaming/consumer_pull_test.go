@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,7 +196,7 @@ func TestConsumer_MessagesIterator(t *testing.T) {
 
 func TestConsumer_CreateAPIErrors(t *testing.T) {
 	s, _ := runEngine(t, Config{})
-	_, js := connectJS(t, s)
+	nc, js := connectJS(t, s)
 	ctx := ctxT(t)
 	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
 	cfg := jetstream.ConsumerConfig{Durable: "D", AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: "s.a"}
@@ -229,6 +230,21 @@ func TestConsumer_CreateAPIErrors(t *testing.T) {
 	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode != 10012 {
 		t.Fatalf("sample_freq: %v", err)
+	}
+	// natscli sends pause_until as Go's zero time: not a pause. A real
+	// pause is refused by name.
+	for until, ok := range map[string]bool{"0001-01-01T00:00:00Z": true, time.Now().Add(time.Hour).UTC().Format(time.RFC3339): false} {
+		req := `{"stream_name":"S","config":{"durable_name":"Z","ack_policy":"explicit","pause_until":"` + until + `"}}`
+		resp, err := nc.Request("$JS.API.CONSUMER.CREATE.S.Z", []byte(req), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refused := strings.Contains(string(resp.Data), `pause_until\" is not supported`); refused == ok {
+			t.Fatalf("pause_until %s: %s", until, resp.Data)
+		}
+	}
+	if err := js.DeleteConsumer(ctx, "S", "Z"); err != nil {
+		t.Fatal(err)
 	}
 	// Names and list, paged by the client.
 	stream, err := js.Stream(ctx, "S")

@@ -101,8 +101,11 @@ func cmp0(v, def int) int {
 // chunks unacknowledged.
 func (e *Engine) sendSnapshot(st *stream, si *StreamInfo, consumers bool, deliver string, chunk, inflight int) {
 	// The client subscribes to deliver after it has our reply: wait a
-	// little for that interest, as nats-server does.
-	for deadline := time.Now().Add(snapshotInterestWait); !e.ic.HasInterest(deliver) && time.Now().Before(deadline); {
+	// little for a subscription to exactly that subject, as nats-server
+	// does. Any interest is not enough: natscli's deliver subject is a
+	// reply inbox, which its request mux ("_INBOX.x.*") already matches,
+	// and chunks sent there before its own subscription are dropped.
+	for deadline := time.Now().Add(snapshotInterestWait); !e.ic.HasExactInterest(deliver) && time.Now().Before(deadline); {
 		select {
 		case <-e.quit:
 			return

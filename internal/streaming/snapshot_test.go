@@ -30,7 +30,9 @@ func snapshotVia(t *testing.T, nc *nats.Conn, stream string, chunk int) ([]byte,
 // deliver subject is added).
 func snapshotWith(t *testing.T, nc *nats.Conn, stream string, fields map[string]any) ([]byte, string) {
 	t.Helper()
-	inbox := nats.NewInbox()
+	// A reply inbox, as natscli uses: the request mux ("_INBOX.x.*")
+	// matches it before the subscription below exists.
+	inbox := nc.NewRespInbox()
 	fields["deliver_subject"] = inbox
 	req, _ := json.Marshal(fields)
 	resp, err := nc.Request("$JS.API.STREAM.SNAPSHOT."+stream, req, 5*time.Second)
