@@ -41,6 +41,7 @@ type conn struct {
 	l1      map[string]*matchResult
 	l1gen   uint64
 	pcd     map[*conn]struct{} // connections written to in this read batch
+	pcdLast *conn              // the last one added to pcd: saves a map write per message to the same receiver
 	scratch []byte             // MSG header being built
 	msgBuf  []byte             // in-process publishes: headers and data joined
 	// Counted per read batch, then published with one atomic add each.
@@ -182,6 +183,7 @@ func (c *conn) flushBatch() {
 	}
 	now := time.Now()
 	c.stats.last.Store(now.UnixNano())
+	c.pcdLast = nil
 	for sc := range c.pcd {
 		// In-process publishers (c.nc == nil: the streaming engine's acks
 		// and deliveries) publish one message per call: writing inline

@@ -144,9 +144,7 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	if rp != nil && rp.resp != nil && len(pa.reply) > 0 {
 		sc.grantReplyLocked(rp, pa.reply)
 	}
-	sc.out.write(c.scratch)
-	sc.out.write(body)
-	sc.out.write(crlf)
+	sc.out.writeMsg(c.scratch, body, crlf)
 	sc.pending += size
 	if sc.pending > sc.stallMark() && sc != c && c.stallWait == nil && c.done != nil {
 		if sc.stallCh == nil {
@@ -159,7 +157,10 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 	sc.mu.Unlock()
 	c.outMsgs++
 	c.outBytes += int64(len(body))
-	c.pcd[sc] = struct{}{}
+	if sc != c.pcdLast {
+		c.pcd[sc] = struct{}{}
+		c.pcdLast = sc
+	}
 	return true
 }
 

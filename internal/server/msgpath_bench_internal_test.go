@@ -109,6 +109,7 @@ func fakeConn(b *testing.B, s *Server, connect string, subs ...string) *conn {
 		}
 	}
 	clear(c.pcd)
+	c.pcdLast = nil
 	c.mu.Lock()
 	putChunks(c.out.take(nil))
 	c.pending = 0

@@ -39,6 +39,25 @@ func (o *outbound) write(b []byte) {
 	}
 }
 
+// writeMsg appends a message's three parts (MSG line, payload, CRLF):
+// when they fit in the last chunk, with one bounds check and one store of
+// the chunk (this runs once per delivered message).
+func (o *outbound) writeMsg(head, body, tail []byte) {
+	if n := len(o.chunks); n > 0 {
+		last := o.chunks[n-1]
+		if size := len(head) + len(body) + len(tail); cap(last)-len(last) >= size {
+			last = append(last, head...)
+			last = append(last, body...)
+			o.chunks[n-1] = append(last, tail...)
+			o.size += size
+			return
+		}
+	}
+	o.write(head)
+	o.write(body)
+	o.write(tail)
+}
+
 // take hands the queued chunks to the writer and leaves the queue empty,
 // reusing spare (the writer's previous, recycled list) for the next round.
 func (o *outbound) take(spare [][]byte) [][]byte {

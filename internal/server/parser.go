@@ -155,6 +155,9 @@ func (p *parser) payload(buf []byte, h handler) (int, error) {
 // op dispatches one control line (without CRLF).
 func (p *parser) op(line []byte, h handler) error {
 	name, args := cutWord(line)
+	// cutWord stops at the first space or tab: the op word is followed by
+	// a separator exactly when it is shorter than the line.
+	sep := len(name) < len(line)
 	if len(args) > p.maxControl && !(equalFold(name, "CONNECT") || equalFold(name, "INFO")) {
 		return errParseMaxControl
 	}
@@ -162,9 +165,9 @@ func (p *parser) op(line []byte, h handler) error {
 	case 3:
 		switch {
 		case equalFold(name, "PUB"):
-			return p.pub(line, args, false)
+			return p.pub(sep, args, false)
 		case equalFold(name, "SUB"):
-			return p.sub(line, args, h)
+			return p.sub(sep, args, h)
 		case equalFold(name, "+OK"):
 			if len(args) == 0 {
 				return nil
@@ -181,20 +184,20 @@ func (p *parser) op(line []byte, h handler) error {
 				return h.processPong()
 			}
 		case equalFold(name, "HPUB"):
-			return p.pub(line, args, true)
+			return p.pub(sep, args, true)
 		case equalFold(name, "-ERR"):
 			return errParseClientError
 		case equalFold(name, "INFO"):
-			if hasSep(line) {
+			if sep {
 				return nil // clients may send INFO; nothing to do with it
 			}
 		}
 	case 5:
-		if equalFold(name, "UNSUB") && hasSep(line) {
+		if equalFold(name, "UNSUB") && sep {
 			return p.unsub(args, h)
 		}
 	case 7:
-		if equalFold(name, "CONNECT") && hasSep(line) {
+		if equalFold(name, "CONNECT") && sep {
 			return h.processConnect(args)
 		}
 	}
@@ -202,8 +205,8 @@ func (p *parser) op(line []byte, h handler) error {
 }
 
 // pub parses "subject [reply] size" or, for HPUB, "subject [reply] hdr size".
-func (p *parser) pub(line, args []byte, hpub bool) error {
-	if !hasSep(line) {
+func (p *parser) pub(sep bool, args []byte, hpub bool) error {
+	if !sep {
 		return errParseUnknownOp
 	}
 	if hpub && !p.headers {
@@ -242,8 +245,8 @@ func (p *parser) pub(line, args []byte, hpub bool) error {
 	return nil
 }
 
-func (p *parser) sub(line, args []byte, h handler) error {
-	if !hasSep(line) {
+func (p *parser) sub(sep bool, args []byte, h handler) error {
+	if !sep {
 		return errParseUnknownOp
 	}
 	var a [3][]byte
@@ -285,33 +288,31 @@ func cutWord(line []byte) (word, rest []byte) {
 	return word, line[i:]
 }
 
-// hasSep reports whether the op word in line is followed by a separator.
-func hasSep(line []byte) bool {
-	return bytes.IndexAny(line, " \t") >= 0
-}
-
 // splitArgs splits args on runs of spaces and tabs into dst and returns the
 // count, or -1 when there are more than len(dst) arguments.
 func splitArgs(args []byte, dst [][]byte) int {
+	// Two tight loops, one over separators and one over a word, rather
+	// than one loop testing its state at every byte: this runs for every
+	// PUB. (Testing 8 bytes at a time saved only another 1% of the
+	// message path's instructions.)
 	n := 0
-	start := -1
-	for i := 0; i <= len(args); i++ {
-		if i < len(args) && args[i] != ' ' && args[i] != '\t' {
-			if start < 0 {
-				start = i
-			}
-			continue
+	for i := 0; ; {
+		for i < len(args) && (args[i] == ' ' || args[i] == '\t') {
+			i++
 		}
-		if start >= 0 {
-			if n == len(dst) {
-				return -1
-			}
-			dst[n] = args[start:i]
-			n++
-			start = -1
+		if i == len(args) {
+			return n
 		}
+		start := i
+		for i < len(args) && args[i] != ' ' && args[i] != '\t' {
+			i++
+		}
+		if n == len(dst) {
+			return -1
+		}
+		dst[n] = args[start:i]
+		n++
 	}
-	return n
 }
 
 // parseSize parses a non-negative decimal; -1 when b is not one.

@@ -73,9 +73,7 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 		rc.closeConn(closeSlowConsumerPending, false)
 		return
 	}
-	rc.out.write(c.scratch)
-	rc.out.write(body)
-	rc.out.write(crlf)
+	rc.out.writeMsg(c.scratch, body, crlf)
 	rc.pending += size
 	if rc.pending > rc.stallMark() && c.stallWait == nil && c.done != nil {
 		// Hold the publisher back until the route drains (conn.waitStall).
