@@ -217,10 +217,19 @@ func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err 
 	}()
 	deadline, _ := ctx.Deadline()
 	_ = nc.SetDeadline(deadline)
+	useTLS := s.tlsForced || c.tlsCfg != nil || c.opts.TLSHandshakeFirst
+	if c.opts.TLSHandshakeFirst {
+		// The server sends nothing before the handshake: start it now.
+		tc, err := c.startTLS(ctx, nc, s, deadline)
+		if err != nil {
+			return nil, info, err
+		}
+		nc = tc
+	}
 	br := bufio.NewReaderSize(nc, 32<<10)
 	line, err := readLine(br)
 	if err != nil {
-		return nil, info, fmt.Errorf("read INFO: %w", err)
+		return nil, info, fmt.Errorf("read INFO: %w: %w", ErrNoInfo, err)
 	}
 	if !hasPrefixFold(line, "INFO ") {
 		return nil, info, fmt.Errorf("%w: expected INFO, got %q", ErrProtocol, truncate(line, 64))
@@ -228,23 +237,13 @@ func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err 
 	if err := json.Unmarshal(line[5:], &info); err != nil {
 		return nil, info, fmt.Errorf("%w: bad INFO: %v", ErrProtocol, err)
 	}
-	useTLS := s.tlsForced || c.tlsCfg != nil || info.TLSRequired
-	if useTLS {
-		cfg := c.tlsCfg
-		if cfg == nil {
-			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-		} else {
-			cfg = cfg.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = s.url.Hostname()
-		}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, info, fmt.Errorf("TLS handshake: %w", err)
+	if !c.opts.TLSHandshakeFirst && (useTLS || info.TLSRequired) {
+		useTLS = true
+		tc, err := c.startTLS(ctx, nc, s, deadline)
+		if err != nil {
+			return nil, info, err
 		}
 		nc = tc
-		_ = nc.SetDeadline(deadline)
 		br = bufio.NewReaderSize(nc, 32<<10)
 	}
 	ci := connectInfo{
