@@ -198,7 +198,7 @@ func (e *connectError) Error() string {
 func (e *connectError) Unwrap() []error { return append([]error{ErrNoServers}, e.errs...) }
 
 // dial opens a socket to s and performs the INFO/CONNECT/PING/PONG handshake.
-func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err error) {
+func (c *Conn) dial(ctx context.Context, s *server) (sk *sock, _ ServerInfo, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	stop := context.AfterFunc(c.ctx, cancel) // Close aborts a dial in progress
@@ -209,14 +209,27 @@ func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err 
 	if err != nil {
 		return nil, info, &dialError{url: s.String(), err: err}
 	}
+	deadline, _ := ctx.Deadline()
+	_ = nc.SetDeadline(deadline)
+	// Reads and writes do not watch ctx; a deadline in the past ends them
+	// when ctx is cancelled (Close, or the caller's ctx), so that a server
+	// that accepted but says nothing cannot hold us until the timeout.
+	// Registered after the SetDeadline above, so that it wins.
+	raw := nc
+	unwatch := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
+		if err == nil && !unwatch() {
+			err = ctx.Err() // cancelled as we finished: the deadline is spoilt
+		}
 		if err != nil {
+			sk = nil
 			nc.Close()
+			if errors.Is(ctx.Err(), context.Canceled) {
+				err = fmt.Errorf("%w: %w", context.Canceled, err)
+			}
 			err = &dialError{url: s.String(), err: err}
 		}
 	}()
-	deadline, _ := ctx.Deadline()
-	_ = nc.SetDeadline(deadline)
 	useTLS := s.tlsForced || c.tlsCfg != nil || c.opts.TLSHandshakeFirst
 	if c.opts.TLSHandshakeFirst {
 		// The server sends nothing before the handshake: start it now.

@@ -34,5 +34,10 @@ func (c *Conn) startTLS(ctx context.Context, nc net.Conn, s *server, deadline ti
 		return nil, fmt.Errorf("TLS handshake: %w", err)
 	}
 	_ = tc.SetDeadline(deadline)
+	if err := ctx.Err(); err != nil {
+		// Cancelled meanwhile: the dial's watcher may have set its past
+		// deadline before the line above undid it.
+		return nil, err
+	}
 	return tc, nil
 }
