@@ -8,26 +8,30 @@ import (
 // Errors returned by the client. Compare with errors.Is: most are wrapped with
 // the detail that caused them.
 var (
-	ErrConnectionClosed   = errors.New("nats: connection closed")
-	ErrConnectionDraining = errors.New("nats: connection draining")
+	ErrConnectionClosed     = errors.New("nats: connection closed")
+	ErrConnectionDraining   = errors.New("nats: connection draining")
+	ErrNoServers            = errors.New("nats: no servers available for connection")
+	ErrTimeout              = errors.New("nats: timeout")
+	ErrNoResponders         = errors.New("nats: no responders available for request")
+	ErrBadSubject           = errors.New("nats: invalid subject")
+	ErrBadQueueName         = errors.New("nats: invalid queue name")
+	ErrBadHeader            = errors.New("nats: invalid header")
+	ErrMaxPayload           = errors.New("nats: maximum payload exceeded")
+	ErrReconnectBufExceeded = errors.New("nats: outbound buffer limit exceeded while reconnecting")
+	ErrSlowConsumer         = errors.New("nats: slow consumer, messages dropped")
+	ErrStaleConnection      = errors.New("nats: stale connection")
+	ErrBadSubscription      = errors.New("nats: invalid subscription")
+	ErrSyncSubRequired      = errors.New("nats: NextMsg is only for synchronous subscriptions")
+	ErrAuthorization        = errors.New("nats: authorization violation")
+	ErrHeadersNotSupported  = errors.New("nats: headers not supported by this server")
+	ErrProtocol             = errors.New("nats: protocol error")
+	ErrLameDuck             = errors.New("nats: server entered lame duck mode")
+)
+
+// Errors of connecting and stopping, beside those above.
+var (
 	// ErrConnectionReconnecting: Drain found no server to flush to.
 	ErrConnectionReconnecting = errors.New("nats: connection reconnecting")
-	ErrNoServers              = errors.New("nats: no servers available for connection")
-	ErrTimeout                = errors.New("nats: timeout")
-	ErrNoResponders           = errors.New("nats: no responders available for request")
-	ErrBadSubject             = errors.New("nats: invalid subject")
-	ErrBadQueueName           = errors.New("nats: invalid queue name")
-	ErrBadHeader              = errors.New("nats: invalid header")
-	ErrMaxPayload             = errors.New("nats: maximum payload exceeded")
-	ErrReconnectBufExceeded   = errors.New("nats: outbound buffer limit exceeded while reconnecting")
-	ErrSlowConsumer           = errors.New("nats: slow consumer, messages dropped")
-	ErrStaleConnection        = errors.New("nats: stale connection")
-	ErrBadSubscription        = errors.New("nats: invalid subscription")
-	ErrSyncSubRequired        = errors.New("nats: NextMsg is only for synchronous subscriptions")
-	ErrAuthorization          = errors.New("nats: authorization violation")
-	ErrHeadersNotSupported    = errors.New("nats: headers not supported by this server")
-	ErrProtocol               = errors.New("nats: protocol error")
-	ErrLameDuck               = errors.New("nats: server entered lame duck mode")
 	// ErrNoInfo: the server sent no INFO line (wrapped with why: a timeout,
 	// EOF). A server that does TLS first sends nothing until TLS starts.
 	ErrNoInfo = errors.New("nats: no INFO from the server")
