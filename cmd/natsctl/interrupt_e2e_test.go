@@ -144,16 +144,19 @@ func TestE2EInterruptWhileReconnecting(t *testing.T) {
 		name    string
 		args    []string
 		ready   string // on stderr once the command is running
+		sent    int64  // else: running once it has sent this many bytes
 		stream  string // then wait for the command's consumer on this stream
 		code    int
 		wantErr string
 	}{
-		{"sub", []string{"sub", "foo"}, "Subscribed", "", 0, ""},
-		{"reply", []string{"reply", "svc", "hi"}, "Replying on", "", 0, ""},
-		{"stream sub", []string{"stream", "sub", "S", "--follow"}, "Replaying S", "S", 0, ""},
-		{"kv watch", []string{"kv", "watch", "B"}, "Watching B", "KV_B", 0, ""},
-		{"consumer sub", []string{"consumer", "sub", "S", "C"}, "Reading pull consumer", "", 0, ""},
-		{"bench reqrep", []string{"bench", "reqrep", "--duration", "1h"}, "", "", 1, "interrupted while disconnected"},
+		{"sub", []string{"sub", "foo"}, "Subscribed", 0, "", 0, ""},
+		{"reply", []string{"reply", "svc", "hi"}, "Replying on", 0, "", 0, ""},
+		{"stream sub", []string{"stream", "sub", "S", "--follow"}, "Replaying S", 0, "S", 0, ""},
+		{"kv watch", []string{"kv", "watch", "B"}, "Watching B", 0, "KV_B", 0, ""},
+		{"consumer sub", []string{"consumer", "sub", "S", "C"}, "Reading pull consumer", 0, "", 0, ""},
+		// Past their setup, these print nothing until they end.
+		{"bench reqrep", []string{"bench", "reqrep", "--duration", "1h"}, "", 256 << 10, "", 1, "interrupted while disconnected"},
+		{"pub --sleep", []string{"pub", "p", "x", "--count", "1000000", "--sleep", "5ms"}, "", 1 << 10, "", 1, "interrupted while disconnected"},
 	}
 	for _, mode := range []struct {
 		name string
@@ -172,10 +175,8 @@ func TestE2EInterruptWhileReconnecting(t *testing.T) {
 				if tc.ready != "" {
 					done = startBackground(t, cmd, io.Discard, tc.ready)
 				} else {
-					// bench prints nothing until it ends: wait until it runs,
-					// past its setup, by the traffic through the proxy.
 					done = startQuiet(t, cmd, errOut)
-					waitSent(t, proxy, 256<<10)
+					waitSent(t, proxy, tc.sent)
 				}
 				if tc.stream != "" {
 					// Its ordered consumer exists: on exit it would delete it.
