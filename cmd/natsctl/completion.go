@@ -258,5 +258,8 @@ func connFlagsOf(cmd *cobra.Command, d *deps) *connFlags {
 	if t, err := f.GetDuration("timeout"); err == nil {
 		cf.Timeout = t
 	}
+	if b, err := f.GetBool("tls-first"); err == nil { // --tlsfirst shares its variable
+		cf.TLSFirst = b
+	}
 	return cf
 }

@@ -29,6 +29,7 @@ type connFlags struct {
 	Servers, User, Password, Token string
 	Nkey, Creds                    string
 	TLSCert, TLSKey, TLSCA         string
+	TLSFirst                       bool
 	Context                        string
 	Timeout                        time.Duration
 	cmd                            *cobra.Command
@@ -47,6 +48,11 @@ func addConnFlags(cmd *cobra.Command, d *deps) *connFlags {
 	f.StringVar(&cf.TLSCert, "tlscert", "", "TLS client certificate file (env NATS_CERT)")
 	f.StringVar(&cf.TLSKey, "tlskey", "", "TLS client key file (env NATS_KEY)")
 	f.StringVar(&cf.TLSCA, "tlsca", "", "TLS CA file to verify the server (env NATS_CA)")
+	f.BoolVar(&cf.TLSFirst, "tls-first", false, "start TLS before the server's INFO, for servers with tls { handshake_first: true }")
+	// natscli spells it --tlsfirst (with --tls-first as its hidden alias):
+	// accept both so that scripts move over unchanged.
+	f.BoolVar(&cf.TLSFirst, "tlsfirst", false, "alias for --tls-first")
+	_ = f.MarkHidden("tlsfirst")
 	f.StringVar(&cf.Context, "context", "", "named context to use (env NATS_CONTEXT; see natsctl context ls)")
 	f.DurationVar(&cf.Timeout, "timeout", defaultTimeout, "connect and request timeout (env NATS_TIMEOUT)")
 	return cf
@@ -116,7 +122,16 @@ func (cf *connFlags) options() (client.Options, error) {
 		TLSCAFile:    expandHome(cf.pick("tlsca", cf.TLSCA, "NATS_CA", nc.CA)),
 		Timeout:      timeout,
 	}
+	// The flag (either spelling) wins; else the context's tls_first.
+	o.TLSHandshakeFirst = nc.TLSFirst
+	if cf.changed("tls-first") || cf.changed("tlsfirst") {
+		o.TLSHandshakeFirst = cf.TLSFirst
+	}
 	return o, nil
+}
+
+func (cf *connFlags) changed(flag string) bool {
+	return cf.cmd != nil && cf.cmd.Flags().Changed(flag)
 }
 
 func (cf *connFlags) cmdName() string {
@@ -147,6 +162,10 @@ func explainConnectError(o client.Options, err error) error {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("no server at %s: is `natsctl serve` running? (set the address with --server or NATS_URL)", where)
+	case errors.Is(err, client.ErrTLSFirstRefused):
+		return fmt.Errorf("%s answered in plain text: it does not do TLS first (tls { handshake_first: true }); connect without --tls-first", where)
+	case errors.Is(err, client.ErrNoInfo) && !o.TLSHandshakeFirst && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)):
+		return fmt.Errorf("no INFO from %s within %s: if the server does TLS first (tls { handshake_first: true }) add --tls-first, else check the address or raise --timeout", where, o.Timeout)
 	case errors.Is(err, client.ErrAuthorization):
 		return fmt.Errorf("not authorized by %s: check --user/--password, --token, --nkey or --creds", where)
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):

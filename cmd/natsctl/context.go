@@ -29,6 +29,7 @@ type natsContext struct {
 	Cert        string `json:"cert,omitempty" mapstructure:"cert"`
 	Key         string `json:"key,omitempty" mapstructure:"key"`
 	CA          string `json:"ca,omitempty" mapstructure:"ca"`
+	TLSFirst    bool   `json:"tls_first,omitempty" mapstructure:"tls_first"`
 	// Source is "natsctl" or "nats" (natscli's files); not stored.
 	Source string `json:"source,omitempty" mapstructure:"-"`
 }
@@ -214,6 +215,7 @@ func newContextAddCmd(d *deps) *cobra.Command {
 	f.StringVar(&c.Cert, "tlscert", "", "TLS client certificate file")
 	f.StringVar(&c.Key, "tlskey", "", "TLS client key file")
 	f.StringVar(&c.CA, "tlsca", "", "TLS CA file")
+	f.BoolVar(&c.TLSFirst, "tls-first", false, "start TLS before the server's INFO (servers with tls { handshake_first: true })")
 	f.BoolVar(&sel, "select", false, "make it the selected context")
 	return cmd
 }
@@ -349,6 +351,7 @@ func newContextShowCmd(d *deps) *cobra.Command {
 				{"Name", c.Name}, {"Source", c.Source}, {"Description", c.Description}, {"Server URLs", c.URL},
 				{"User", c.User}, {"Password", c.Password}, {"Token", c.Token}, {"Creds", c.Creds},
 				{"NKey", c.NKey}, {"TLS cert", c.Cert}, {"TLS key", c.Key}, {"TLS CA", c.CA},
+				{"TLS first", yesIf(c.TLSFirst)},
 			} {
 				if kv[1] != "" {
 					fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
@@ -403,4 +406,12 @@ func redact(s string) string {
 		return ""
 	}
 	return "********"
+}
+
+// yesIf shows a boolean setting only when it is on.
+func yesIf(b bool) string {
+	if b {
+		return "yes"
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -238,9 +239,10 @@ func runPub(ctx context.Context, o *pubOptions) error {
 			}
 		}
 	}
-	fctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
-	defer cancel()
-	if err := nc.Flush(fctx); err != nil {
+	if err := finalFlush(ctx, nc); err != nil {
+		if errors.Is(err, errInterruptedDisconnected) {
+			return fmt.Errorf("%w: %d messages published, the last not confirmed", err, published)
+		}
 		return fmt.Errorf("flush: %w", err)
 	}
 	if !o.Quiet && (o.Count > 1 || o.Lines) {
@@ -262,4 +264,25 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+var errInterruptedDisconnected = errors.New("interrupted while disconnected from the server")
+
+// finalFlush confirms what was published. It outlives an interrupt (ctx),
+// so that Ctrl-C still delivers what was sent, but not while disconnected:
+// it would wait for a server that may not come back, and Ctrl-C must stop
+// at once. Then it returns errInterruptedDisconnected.
+func finalFlush(ctx context.Context, nc *client.Conn) error {
+	fctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	defer context.AfterFunc(ctx, func() {
+		if !nc.IsConnected() {
+			cancel()
+		}
+	})()
+	err := nc.Flush(fctx)
+	if err != nil && ctx.Err() != nil && !nc.IsConnected() {
+		return errInterruptedDisconnected
+	}
+	return err
 }

@@ -198,7 +198,7 @@ func (e *connectError) Error() string {
 func (e *connectError) Unwrap() []error { return append([]error{ErrNoServers}, e.errs...) }
 
 // dial opens a socket to s and performs the INFO/CONNECT/PING/PONG handshake.
-func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err error) {
+func (c *Conn) dial(ctx context.Context, s *server) (sk *sock, _ ServerInfo, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	stop := context.AfterFunc(c.ctx, cancel) // Close aborts a dial in progress
@@ -209,18 +209,40 @@ func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err 
 	if err != nil {
 		return nil, info, &dialError{url: s.String(), err: err}
 	}
+	deadline, _ := ctx.Deadline()
+	_ = nc.SetDeadline(deadline)
+	// Reads and writes do not watch ctx; a deadline in the past ends them
+	// when ctx is cancelled (Close, or the caller's ctx), so that a server
+	// that accepted but says nothing cannot hold us until the timeout.
+	// Registered after the SetDeadline above, so that it wins.
+	raw := nc
+	unwatch := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
+		if err == nil && !unwatch() {
+			err = ctx.Err() // cancelled as we finished: the deadline is spoilt
+		}
 		if err != nil {
+			sk = nil
 			nc.Close()
+			if errors.Is(ctx.Err(), context.Canceled) {
+				err = fmt.Errorf("%w: %w", context.Canceled, err)
+			}
 			err = &dialError{url: s.String(), err: err}
 		}
 	}()
-	deadline, _ := ctx.Deadline()
-	_ = nc.SetDeadline(deadline)
+	useTLS := s.tlsForced || c.tlsCfg != nil || c.opts.TLSHandshakeFirst
+	if c.opts.TLSHandshakeFirst {
+		// The server sends nothing before the handshake: start it now.
+		tc, err := c.startTLS(ctx, nc, s, deadline)
+		if err != nil {
+			return nil, info, err
+		}
+		nc = tc
+	}
 	br := bufio.NewReaderSize(nc, 32<<10)
 	line, err := readLine(br)
 	if err != nil {
-		return nil, info, fmt.Errorf("read INFO: %w", err)
+		return nil, info, fmt.Errorf("read INFO: %w: %w", ErrNoInfo, err)
 	}
 	if !hasPrefixFold(line, "INFO ") {
 		return nil, info, fmt.Errorf("%w: expected INFO, got %q", ErrProtocol, truncate(line, 64))
@@ -228,23 +250,13 @@ func (c *Conn) dial(ctx context.Context, s *server) (_ *sock, _ ServerInfo, err 
 	if err := json.Unmarshal(line[5:], &info); err != nil {
 		return nil, info, fmt.Errorf("%w: bad INFO: %v", ErrProtocol, err)
 	}
-	useTLS := s.tlsForced || c.tlsCfg != nil || info.TLSRequired
-	if useTLS {
-		cfg := c.tlsCfg
-		if cfg == nil {
-			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-		} else {
-			cfg = cfg.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = s.url.Hostname()
-		}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, info, fmt.Errorf("TLS handshake: %w", err)
+	if !c.opts.TLSHandshakeFirst && (useTLS || info.TLSRequired) {
+		useTLS = true
+		tc, err := c.startTLS(ctx, nc, s, deadline)
+		if err != nil {
+			return nil, info, err
 		}
 		nc = tc
-		_ = nc.SetDeadline(deadline)
 		br = bufio.NewReaderSize(nc, 32<<10)
 	}
 	ci := connectInfo{

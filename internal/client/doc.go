@@ -1,9 +1,10 @@
 // Package client is the NATS client every natsctl command uses. It speaks the
 // NATS client protocol to nats-server or to our own server: connect over TCP
-// or TLS to a list of URLs, authenticate (user/password, token, nkey, .creds),
-// publish with headers and reply subjects, subscribe (callback, channel,
-// synchronous, queue groups, auto-unsubscribe), request/reply over one shared
-// wildcard inbox, flush, drain and close.
+// or TLS (upgraded after INFO, or first with TLSHandshakeFirst) to a list of
+// URLs, authenticate (user/password, token, nkey, .creds), publish with
+// headers and reply subjects, subscribe (callback, channel, synchronous,
+// queue groups, auto-unsubscribe), request/reply over one shared wildcard
+// inbox, flush, drain and close.
 //
 // Resilience: keep-alive PINGs detect a dead server; a lost connection is
 // re-established over the configured URLs plus those the cluster announces

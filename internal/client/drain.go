@@ -6,6 +6,12 @@ import "context"
 // has already arrived, flushes what was published, and closes the
 // connection. Publishing stays possible until the close; new subscriptions
 // are refused. ctx bounds the wait; the connection is closed either way.
+//
+// While disconnected (reconnecting) there is no server to flush to: Drain
+// does not wait for one. Handlers still process what has arrived, then the
+// connection closes, dropping publishes buffered for the reconnect, and
+// Drain returns ErrConnectionReconnecting (as nats.go does). A program
+// stopping on a signal thus stops at once, whatever the network.
 func (c *Conn) Drain(ctx context.Context) error {
 	c.mu.Lock()
 	if c.status == Closed {
@@ -23,7 +29,8 @@ func (c *Conn) Drain(ctx context.Context) error {
 		subs = append(subs, s)
 	}
 	c.subsMu.RUnlock()
-	if c.status == Connected {
+	connected := c.status == Connected
+	if connected {
 		for _, s := range subs {
 			c.out = appendUnsub(c.out, s.sid, 0)
 		}
@@ -31,7 +38,10 @@ func (c *Conn) Drain(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 
-	err := c.Flush(ctx) // after the PONG nothing more arrives for them
+	var err error
+	if connected {
+		err = c.Flush(ctx) // after the PONG nothing more arrives for them
+	}
 	for _, s := range subs {
 		c.forgetSub(s)
 		s.finish()
@@ -49,5 +59,8 @@ func (c *Conn) Drain(ctx context.Context) error {
 		}
 	}
 	c.Close()
+	if err == nil && !connected {
+		err = ErrConnectionReconnecting
+	}
 	return err
 }

@@ -28,6 +28,18 @@ var (
 	ErrLameDuck             = errors.New("nats: server entered lame duck mode")
 )
 
+// Errors of connecting and stopping, beside those above.
+var (
+	// ErrConnectionReconnecting: Drain found no server to flush to.
+	ErrConnectionReconnecting = errors.New("nats: connection reconnecting")
+	// ErrNoInfo: the server sent no INFO line (wrapped with why: a timeout,
+	// EOF). A server that does TLS first sends nothing until TLS starts.
+	ErrNoInfo = errors.New("nats: no INFO from the server")
+	// ErrTLSFirstRefused: with TLSHandshakeFirst, the server answered the
+	// TLS handshake in plain text; it expects TLS after INFO, or no TLS.
+	ErrTLSFirstRefused = errors.New("nats: the server does not do TLS first (it sent plain text)")
+)
+
 // ServerError is an -ERR the server sent. Text is the message without the
 // quotes, for example "Permissions Violation for Publish to foo".
 type ServerError struct {

@@ -45,6 +45,12 @@ type Options struct {
 	TLSCAFile, TLSCertFile, TLSKeyFile string
 	TLSServerName                      string
 	TLSConfig                          *tls.Config
+	// TLSHandshakeFirst starts TLS right after the TCP connect, before the
+	// server's INFO, for servers configured with tls { handshake_first: true }
+	// (nats.go's TLSHandshakeFirst). It implies TLS. Against a server that
+	// sends INFO in plain text the handshake fails at once with
+	// ErrTLSFirstRefused.
+	TLSHandshakeFirst bool
 
 	// Timeout bounds dialling plus the INFO/CONNECT handshake, per server.
 	Timeout time.Duration

@@ -127,12 +127,15 @@ func (r *replay) cleanup() {
 		_ = r.sub.Unsubscribe()
 		r.sub = nil
 	}
-	if r.name != "" {
+	// Deleting needs a server: while disconnected the request would only
+	// wait out its timeout, delaying a Ctrl-C. The consumer goes by itself
+	// after InactiveThreshold.
+	if r.name != "" && r.js.nc.IsConnected() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = r.js.DeleteConsumer(ctx, r.stream, r.name)
 		cancel()
-		r.name = ""
 	}
+	r.name = ""
 }
 
 func (r *replay) run(ctx context.Context, f func(*Msg) error) error {
