@@ -44,6 +44,6 @@ func (e *Engine) JSInfo() monitorapi.JSInfo {
 		}
 	}
 	info.Accounts, info.Total = 1, 1
-	info.API = monitorapi.JetStreamAPIStats{Total: e.apiTotal.Load(), Errors: e.apiErrors.Load(), Inflight: uint64(len(e.apiQ))}
+	info.API = monitorapi.JetStreamAPIStats{Level: apiLevel, Total: e.apiTotal.Load(), Errors: e.apiErrors.Load(), Inflight: uint64(len(e.apiQ))}
 	return info
 }
