@@ -99,7 +99,7 @@ func (f *eventFilter) skip(s *Server) bool {
 func (s *Server) eventServer() *eventServerInfo {
 	_, js := s.opts.Engine.(JSZProvider)
 	si := &eventServerInfo{Name: s.name, Host: s.opts.Host, ID: s.id, Cluster: s.ClusterName(),
-		Version: ProtocolVersion, JetStream: js, Seq: s.sys.seq.Add(1), Time: time.Now().UTC()}
+		Version: s.info.Version, JetStream: js, Seq: s.sys.seq.Add(1), Time: time.Now().UTC()}
 	if js {
 		si.Flags = 1
 	}

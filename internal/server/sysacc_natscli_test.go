@@ -1,0 +1,63 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/natsctl/natsctl/internal/monitorapi"
+	"github.com/natsctl/natsctl/internal/natsservertest"
+	"github.com/natsctl/natsctl/internal/server"
+	"github.com/natsctl/natsctl/internal/server/servertest"
+)
+
+// jsEngine is an engine that only reports /jsz data.
+type jsEngine struct{}
+
+func (jsEngine) Start(s *server.Server) error       { s.EnableJetStream(); return nil }
+func (jsEngine) Shutdown(ctx context.Context) error { return nil }
+func (jsEngine) JSInfo() monitorapi.JSInfo {
+	return monitorapi.JSInfo{Config: monitorapi.JetStreamConfig{MaxMemory: -1, MaxStore: -1, StoreDir: "/data"},
+		JetStreamStats: monitorapi.JetStreamStats{API: monitorapi.JetStreamAPIStats{Level: 1}}}
+}
+
+// TestSys_VarzForNatscliServerInfo: `nats server info` prints Auth Required
+// and a JetStream section from the VARZ reply, and `nats server list` the
+// version from its envelope. They showed "Auth Required: false", no
+// JetStream section and version 2.2.0 (not INFO's) before.
+func TestSys_VarzForNatscliServerInfo(t *testing.T) {
+	ours := servertest.Run(t, sysAccounts, func(o *server.Options) { o.Engine = jsEngine{} })
+	conf := filepath.Join(t.TempDir(), "sys.conf")
+	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := natsservertest.Start(t, "-c", conf, "-js", "-sd", t.TempDir())
+	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sys.Close()
+			m, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", []byte(`{}`), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			si, v := strictEnvelope[natsserver.Varz](t, m.Data)
+			if si.Version != sys.ConnectedServerVersion() || v.Version != si.Version {
+				t.Fatalf("envelope version %q, varz %q, INFO %q", si.Version, v.Version, sys.ConnectedServerVersion())
+			}
+			if !v.AuthRequired || v.TLSRequired || v.TLSTimeout != 2 {
+				t.Fatalf("auth_required %v tls_required %v tls_timeout %v", v.AuthRequired, v.TLSRequired, v.TLSTimeout)
+			}
+			if v.JetStream.Config == nil || v.JetStream.Config.StoreDir == "" || v.JetStream.Stats == nil || v.JetStream.Stats.API.Level < 1 {
+				t.Fatalf("varz jetstream %s", m.Data)
+			}
+		})
+	}
+}
