@@ -61,3 +61,45 @@ func TestSys_VarzForNatscliServerInfo(t *testing.T) {
 		})
 	}
 }
+
+// TestSys_UserInfo: `nats account info` asks $SYS.REQ.USER.INFO from any
+// account and prints User, Account and Expires from the answer; natsctl
+// did not answer, so those lines were missing.
+func TestSys_UserInfo(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "sys.conf")
+	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type target struct {
+		name, url        string
+		opts             []nats.Option
+		user, acc, aname string
+	}
+	ours := servertest.Run(t, sysAccounts)
+	ref := natsservertest.Start(t, "-c", conf)
+	oursG := servertest.Run(t)
+	refG := natsservertest.Start(t)
+	app := nats.UserInfo("app", "pa")
+	for _, tc := range []target{
+		{"natsctl", ours.ClientURL(), []nats.Option{app}, "app", "APP", "APP"},
+		{"nats-server", ref.ClientURL, []nats.Option{app}, "app", "APP", "APP"},
+		{"natsctl-no-auth", oursG.ClientURL(), nil, "", "$G", "$G"},
+		{"nats-server-no-auth", refG.ClientURL, nil, "", "$G", "$G"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nc, err := nats.Connect(tc.url, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			m, err := nc.Request("$SYS.REQ.USER.INFO", nil, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			si, ui := strictEnvelope[natsserver.UserInfo](t, m.Data)
+			if si.ID != nc.ConnectedServerId() || ui.UserID != tc.user || ui.Account != tc.acc || ui.AccountName != tc.aname || ui.Expires != 0 {
+				t.Fatalf("user info %s", m.Data)
+			}
+		})
+	}
+}
