@@ -41,7 +41,7 @@ type ConsumerConfig struct {
 	Replicas           int               `json:"num_replicas"`
 	MemoryStorage      bool              `json:"mem_storage,omitempty"`
 	Metadata           map[string]string `json:"metadata,omitempty"`
-	// PauseUntil suspends delivery until then (ADR-43); nil: not paused.
+	// PauseUntil suspends delivery until then (consumerpause.go); nil: not paused.
 	PauseUntil *time.Time `json:"pause_until,omitempty"`
 }
 

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Pausing a consumer (ADR-43; nats-server 2.11, API level 1): while
-// config.pause_until lies in the future the consumer delivers nothing, pull
-// requests wait (their expiry and heartbeats still run), push consumers
+// Pausing a consumer (nats-server 2.11, API level 1; its jetstream_api.go
+// and consumer.go): while config.pause_until lies in the future the
+// consumer delivers nothing, pull requests wait (their expiry and heartbeats still run), push consumers
 // send only heartbeats. Acks are still taken. When the time passes the
 // delivery goroutine wakes by itself and carries on.
 //
