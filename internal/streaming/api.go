@@ -247,6 +247,7 @@ func (e *Engine) streamCreate(name string, body []byte) reply {
 	e.streams[name] = st
 	e.mu.Unlock()
 	e.log.Info("stream created", "stream", name, "storage", cfg.Storage.String(), "subjects", strings.Join(cfg.Subjects, " "))
+	e.advisoryStream(name, "CREATED")
 	si, _ := st.info(false, "", 0)
 	return jsonReply(streamInfoResponse{apiResponse: apiResponse{Type: typeStreamCreate}, StreamInfo: si}, false)
 }
@@ -301,6 +302,7 @@ func (e *Engine) streamUpdate(name string, body []byte) reply {
 	if err := st.update(cfg); err != nil {
 		return fail(errUpdate("%v", err))
 	}
+	e.advisoryStream(name, "UPDATED")
 	si, _ := st.info(false, "", 0)
 	return jsonReply(streamInfoResponse{apiResponse: apiResponse{Type: typeStreamUpdate}, StreamInfo: si}, false)
 }
@@ -400,6 +402,7 @@ func (e *Engine) streamDelete(st *stream) reply {
 		return jsonReply(apiResponse{Type: typeStreamDelete, Error: apiErr(500, 10050, err.Error())}, true)
 	}
 	e.log.Info("stream deleted", "stream", st.name)
+	e.advisoryStream(st.name, "DELETED")
 	return jsonReply(successResponse{apiResponse: apiResponse{Type: typeStreamDelete}, Success: true}, false)
 }
 

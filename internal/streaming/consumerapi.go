@@ -204,6 +204,7 @@ func (e *Engine) consumerCreateOrUpdate(stream, name, filter string, durableForm
 		e.log.Error("consumer create", "stream", stream, "consumer", cfg.Name, "err", err)
 		return fail(apiErr(500, 10104, "error creating store for consumer: "+err.Error()))
 	}
+	e.advisoryConsumer(stream, c.name, "CREATED")
 	return e.consumerInfoReply(typeConsumerCreate, c), c
 }
 

@@ -10,7 +10,7 @@ import (
 // allow_msg_ttl, which natsctl does not implement (config.go refuses it).
 // A publish asking for a TTL is therefore refused as nats-server refuses it
 // on a stream without allow_msg_ttl, instead of being stored without
-// expiry: `nats kv create/put --ttl` and nats.go's KeyTTL see
+// expiry: `nats kv create --ttl` and nats.go's KeyTTL see
 // "per-message TTL is disabled" (10166), a malformed TTL gets "invalid
 // per-message TTL" (10165), as does 0 (nats-server reads it as a duration
 // under a second).
