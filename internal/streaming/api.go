@@ -376,6 +376,7 @@ func (e *Engine) streamList(body []byte) reply {
 	}
 	for _, st := range page(all, req.Offset, listPageLimit) {
 		si, _ := st.info(false, "", 0)
+		si.Cluster = nil // as nats-server lists them unclustered (natscli's stream report)
 		resp.Streams = append(resp.Streams, si)
 	}
 	return jsonReply(resp, false)

@@ -272,7 +272,8 @@ func (c *consumer) infoLocked() *ConsumerInfo {
 		NumRedelivered: len(c.rdc),
 		NumWaiting:     len(c.waiting),
 		NumPending:     c.numPendingLocked(),
-		Cluster:        &ClusterInfo{Leader: c.e.srv.Name()},
+		// No cluster: nats-server reports one for consumers only when
+		// clustered (natscli's consumer report shows it).
 		TS:             time.Now().UTC(),
 	}
 	if !c.lastActive.IsZero() {
