@@ -264,6 +264,8 @@ func (c *consumer) info() *ConsumerInfo {
 }
 
 func (c *consumer) infoLocked() *ConsumerInfo {
+	// No cluster: nats-server reports one for a consumer only when
+	// clustered (natscli's consumer report shows it).
 	ci := &ConsumerInfo{
 		Stream: c.st.name, Name: c.name, Created: c.created, Config: c.cfg,
 		Delivered:      SequenceInfo{Consumer: c.dseq, Stream: c.sseq - 1},
@@ -272,8 +274,6 @@ func (c *consumer) infoLocked() *ConsumerInfo {
 		NumRedelivered: len(c.rdc),
 		NumWaiting:     len(c.waiting),
 		NumPending:     c.numPendingLocked(),
-		// No cluster: nats-server reports one for consumers only when
-		// clustered (natscli's consumer report shows it).
 		TS:             time.Now().UTC(),
 	}
 	if !c.lastActive.IsZero() {
