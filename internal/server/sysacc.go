@@ -13,7 +13,8 @@ import (
 // The system account (nats-server events.go): clients of the system account
 // may send $SYS.REQ.SERVER.PING.<X> (every server answers) or
 // $SYS.REQ.SERVER.<id>.<X> (this one) for X in VARZ, CONNZ, SUBSZ, ROUTEZ,
-// ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ; the reply is {"server":..,"data":..}
+// ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ (and LEAFZ, GATEWAYZ, always empty);
+// the reply is {"server":..,"data":..}
 // with the same data as the monitoring endpoint (monitor.go builds both).
 // The server publishes $SYS.ACCOUNT.<acc>.CONNECT / DISCONNECT advisories
 // and a $SYS.SERVER.<id>.STATSZ heartbeat. Clients of other accounts see
@@ -302,6 +303,11 @@ func (s *Server) sysRequest(subject, reply string, _, data []byte) {
 		resp.Data = s.Healthz()
 	case "IDZ":
 		resp.Data = map[string]string{"server_id": s.id, "server_name": s.name}
+	case "LEAFZ", "GATEWAYZ":
+		// natsctl has neither: say so at once, as a nats-server without them
+		// does, instead of leaving natscli's server report leafnodes and
+		// gateways to wait out their timeout.
+		resp.Data = noLinks(kind, s.id)
 	default:
 		return // a request this server does not serve
 	}
@@ -406,4 +412,23 @@ func (s *Server) disconnectAdvisory(c *conn, reason closeReason) {
 		Reason   string           `json:"reason"`
 	}{typedEvent{disconnectEventType, string(newNonce()), time.Now().UTC()}, s.eventServer(), ci,
 		sent, dataStats{c.stats.inMsgs.Load(), c.stats.inBytes.Load()}, reason.String()})
+}
+
+// noLinks is nats-server's empty Leafz or Gatewayz document.
+func noLinks(kind, id string) any {
+	now := time.Now().UTC()
+	if kind == "LEAFZ" {
+		return struct {
+			ID       string    `json:"server_id"`
+			Now      time.Time `json:"now"`
+			NumLeafs int       `json:"leafnodes"`
+			Leafs    []any     `json:"leafs"`
+		}{ID: id, Now: now, Leafs: []any{}}
+	}
+	return struct {
+		ID       string         `json:"server_id"`
+		Now      time.Time      `json:"now"`
+		Outbound map[string]any `json:"outbound_gateways"`
+		Inbound  map[string]any `json:"inbound_gateways"`
+	}{ID: id, Now: now, Outbound: map[string]any{}, Inbound: map[string]any{}}
 }

@@ -103,3 +103,37 @@ func TestSys_UserInfo(t *testing.T) {
 		})
 	}
 }
+
+// TestSys_NoLeafnodesNoGateways: natscli's server report leafnodes and
+// gateways waited out their timeout against natsctl, which has neither.
+func TestSys_NoLeafnodesNoGateways(t *testing.T) {
+	ours := servertest.Run(t, sysAccounts)
+	conf := filepath.Join(t.TempDir(), "sys.conf")
+	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := natsservertest.Start(t, "-c", conf)
+	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sys.Close()
+			m, err := sys.Request("$SYS.REQ.SERVER.PING.LEAFZ", []byte(`{}`), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if si, lz := strictEnvelope[natsserver.Leafz](t, m.Data); lz.ID != si.ID || lz.NumLeafs != 0 || lz.Leafs == nil || len(lz.Leafs) != 0 {
+				t.Fatalf("leafz %s", m.Data)
+			}
+			m, err = sys.Request("$SYS.REQ.SERVER.PING.GATEWAYZ", []byte(`{}`), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if si, gz := strictEnvelope[natsserver.Gatewayz](t, m.Data); gz.ID != si.ID || len(gz.OutboundGateways) != 0 || len(gz.InboundGateways) != 0 {
+				t.Fatalf("gatewayz %s", m.Data)
+			}
+		})
+	}
+}
