@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,8 +14,8 @@ import (
 // The system account (nats-server events.go): clients of the system account
 // may send $SYS.REQ.SERVER.PING.<X> (every server answers) or
 // $SYS.REQ.SERVER.<id>.<X> (this one) for X in VARZ, CONNZ, SUBSZ, ROUTEZ,
-// ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ (and LEAFZ, GATEWAYZ, always empty);
-// the reply is {"server":..,"data":..}
+// ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ (and LEAFZ, GATEWAYZ, always empty;
+// KICK closes a client); the reply is {"server":..,"data":..}
 // with the same data as the monitoring endpoint (monitor.go builds both).
 // The server publishes $SYS.ACCOUNT.<acc>.CONNECT / DISCONNECT advisories
 // and a $SYS.SERVER.<id>.STATSZ heartbeat. Clients of other accounts see
@@ -303,6 +304,8 @@ func (s *Server) sysRequest(subject, reply string, _, data []byte) {
 		resp.Data = s.Healthz()
 	case "IDZ":
 		resp.Data = map[string]string{"server_id": s.id, "server_name": s.name}
+	case "KICK":
+		err = s.kick(data)
 	case "LEAFZ", "GATEWAYZ":
 		// natsctl has neither: say so at once, as a nats-server without them
 		// does, instead of leaving natscli's server report leafnodes and
@@ -431,4 +434,26 @@ func noLinks(kind, id string) any {
 		Outbound map[string]any `json:"outbound_gateways"`
 		Inbound  map[string]any `json:"inbound_gateways"`
 	}{ID: id, Now: now, Outbound: map[string]any{}, Inbound: map[string]any{}}
+}
+
+// errNoSuchClient is nats-server's answer to a KICK for an unknown id.
+var errNoSuchClient = errors.New("no such client or leafnode id")
+
+// kick closes the client named by {"cid": N} (nats-server's KICK request,
+// natscli's server request kick).
+func (s *Server) kick(data []byte) error {
+	var req struct {
+		CID uint64 `json:"cid"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return &badRequest{err.Error()}
+	}
+	s.mu.Lock()
+	c := s.conns[req.CID]
+	s.mu.Unlock()
+	if c == nil || c.route != nil {
+		return errNoSuchClient
+	}
+	c.closeConn(closeKicked, true)
+	return nil
 }

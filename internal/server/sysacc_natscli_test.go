@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -133,6 +135,59 @@ func TestSys_NoLeafnodesNoGateways(t *testing.T) {
 			}
 			if si, gz := strictEnvelope[natsserver.Gatewayz](t, m.Data); gz.ID != si.ID || len(gz.OutboundGateways) != 0 || len(gz.InboundGateways) != 0 {
 				t.Fatalf("gatewayz %s", m.Data)
+			}
+		})
+	}
+}
+
+// TestSys_Kick: natscli's server request kick got no answer from natsctl.
+func TestSys_Kick(t *testing.T) {
+	ours := servertest.Run(t, sysAccounts)
+	conf := filepath.Join(t.TempDir(), "sys.conf")
+	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := natsservertest.Start(t, "-c", conf)
+	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sys.Close()
+			closed := make(chan struct{})
+			app, err := nats.Connect(tc.url, nats.UserInfo("app", "pa"), nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer app.Close()
+			cid, err := app.GetClientID()
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := sys.ConnectedServerId()
+			m, err := sys.Request("$SYS.REQ.SERVER."+id+".KICK", []byte(`{"cid":999999}`), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp struct {
+				Error *natsserver.ApiError `json:"error"`
+			}
+			if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Error == nil || resp.Error.Code != 500 || resp.Error.Description != "no such client or leafnode id" {
+				t.Fatalf("kick an unknown client: %s", m.Data)
+			}
+			m, err = sys.Request("$SYS.REQ.SERVER."+id+".KICK", []byte(`{"cid":`+strconv.FormatUint(cid, 10)+`}`), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Error = nil
+			if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Error != nil {
+				t.Fatalf("kick: %s", m.Data)
+			}
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the kicked client is still connected")
 			}
 		})
 	}
