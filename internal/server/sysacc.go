@@ -15,7 +15,7 @@ import (
 // may send $SYS.REQ.SERVER.PING.<X> (every server answers) or
 // $SYS.REQ.SERVER.<id>.<X> (this one) for X in VARZ, CONNZ, SUBSZ, ROUTEZ,
 // ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ (and LEAFZ, GATEWAYZ, always empty;
-// KICK closes a client); the reply is {"server":..,"data":..}
+// KICK closes a client, RELOAD re-reads the configuration); the reply is {"server":..,"data":..}
 // with the same data as the monitoring endpoint (monitor.go builds both).
 // The server publishes $SYS.ACCOUNT.<acc>.CONNECT / DISCONNECT advisories
 // and a $SYS.SERVER.<id>.STATSZ heartbeat. Clients of other accounts see
@@ -306,6 +306,8 @@ func (s *Server) sysRequest(subject, reply string, _, data []byte) {
 		resp.Data = map[string]string{"server_id": s.id, "server_name": s.name}
 	case "KICK":
 		err = s.kick(data)
+	case "RELOAD":
+		err = s.reloadRequest()
 	case "LEAFZ", "GATEWAYZ":
 		// natsctl has neither: say so at once, as a nats-server without them
 		// does, instead of leaving natscli's server report leafnodes and
@@ -455,5 +457,27 @@ func (s *Server) kick(data []byte) error {
 		return errNoSuchClient
 	}
 	c.closeConn(closeKicked, true)
+	return nil
+}
+
+// errNoConfigReload answers RELOAD on a server started without
+// Options.ConfigReload (embedded, tests).
+var errNoConfigReload = errors.New("config reload is not available: this server was not started from a configuration")
+
+// reloadRequest re-reads and applies the configuration (RELOAD), as
+// SIGHUP does for natsctl serve.
+func (s *Server) reloadRequest() error {
+	if s.opts.ConfigReload == nil {
+		return errNoConfigReload
+	}
+	o, err := s.opts.ConfigReload()
+	if err == nil {
+		err = s.Reload(o)
+	}
+	if err != nil {
+		s.log.Error("config reload requested through the system account failed; the running configuration is unchanged", "err", err)
+		return err
+	}
+	s.log.Info("config reloaded through the system account")
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,5 +192,82 @@ func TestSys_Kick(t *testing.T) {
 				t.Fatal("the kicked client is still connected")
 			}
 		})
+	}
+}
+
+// TestSys_Reload: natscli's server config reload got no answer from
+// natsctl. Both servers pick up a new user.
+func TestSys_Reload(t *testing.T) {
+	withNew := func(o *server.Options) {
+		sysAccounts(o)
+		o.Accounts[1].Users = append(o.Accounts[1].Users, server.User{Username: "new", Password: "pn"})
+	}
+	var reloaded atomic.Bool
+	ours := servertest.Run(t, sysAccounts, func(o *server.Options) {
+		o.ConfigReload = func() (server.Options, error) {
+			var n server.Options
+			if reloaded.Load() {
+				withNew(&n)
+			} else {
+				sysAccounts(&n)
+			}
+			return n, nil
+		}
+	})
+	conf := filepath.Join(t.TempDir(), "sys.conf")
+	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := natsservertest.Start(t, "-c", conf)
+	newConf := strings.Replace(sysAccountsConf, "{user: app, password: pa}", "{user: app, password: pa}, {user: new, password: pn}", 1)
+	for _, tc := range []struct {
+		name, url string
+		change    func()
+	}{
+		{"natsctl", ours.ClientURL(), func() { reloaded.Store(true) }},
+		{"nats-server", ref.ClientURL, func() {
+			if err := os.WriteFile(conf, []byte(newConf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sys.Close()
+			if nc, err := nats.Connect(tc.url, nats.UserInfo("new", "pn")); err == nil {
+				nc.Close()
+				t.Fatal("user new before the reload")
+			}
+			tc.change()
+			m, err := sys.Request("$SYS.REQ.SERVER."+sys.ConnectedServerId()+".RELOAD", nil, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp struct {
+				Error *natsserver.ApiError `json:"error"`
+			}
+			if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Error != nil {
+				t.Fatalf("reload: %s", m.Data)
+			}
+			nc, err := nats.Connect(tc.url, nats.UserInfo("new", "pn"))
+			if err != nil {
+				t.Fatalf("user new after the reload: %v", err)
+			}
+			nc.Close()
+		})
+	}
+	// A server without a configuration to re-read says so.
+	plain := servertest.Run(t, sysAccounts)
+	sys, err := nats.Connect(plain.ClientURL(), nats.UserInfo("sys", "ps"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	m, err := sys.Request("$SYS.REQ.SERVER."+plain.ID()+".RELOAD", nil, 5*time.Second)
+	if err != nil || !strings.Contains(string(m.Data), `"code":500`) {
+		t.Fatalf("reload without a configuration: %v %s", err, m.Data)
 	}
 }
