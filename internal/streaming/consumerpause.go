@@ -1,23 +1,25 @@
 package streaming
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
 
 // Pausing a consumer (nats-server 2.11, API level 1; its jetstream_api.go
 // and consumer.go): while config.pause_until lies in the future the
-// consumer delivers nothing, pull requests wait (their expiry and heartbeats still run), push consumers
-// send only heartbeats. Acks are still taken. When the time passes the
-// delivery goroutine wakes by itself and carries on.
+// consumer delivers nothing, pull requests wait (their expiry and
+// heartbeats still run), push consumers send only heartbeats. Acks are
+// still taken. When the time passes the delivery goroutine wakes by itself
+// and carries on.
 //
 //	CONSUMER.PAUSE.<stream>.<consumer>   {"pause_until": "<RFC 3339>"}
 //
 // An empty body or a zero time resumes. Pausing at create time goes
 // through pause_until in the config; an update keeps the current pause
 // (nats-server ignores pause_until on update: only this API changes it).
-// Each change, and the end of a pause, publishes
-// $JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>.
+// Each change, each create/update request on a paused consumer and the end
+// of a pause publish $JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>.
 
 const typeConsumerPause = "io.nats.jetstream.api.v1.consumer_pause_response"
 
@@ -75,7 +77,8 @@ func (c *consumer) armPauseLocked() {
 func (e *Engine) consumerPause(stream, name string, body []byte) reply {
 	fail := func(err *APIError) reply { return consumerFail(typeConsumerPause, err) }
 	var req consumerPauseRequest
-	if b := trimSpace(body); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+	// Like nats-server, a body that is not a JSON object (empty) resumes.
+	if b := bytes.TrimSpace(body); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
 		if err := json.Unmarshal(b, &req); err != nil {
 			return fail(errInvalidJSON(err))
 		}
@@ -114,13 +117,6 @@ func samePause(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
-		b = b[1:]
-	}
-	return b
 }
 
 // advisoryPause announces a pause, a resume, or the end of a pause.
