@@ -145,6 +145,7 @@ func runServe(ctx context.Context, so *serveOptions) error {
 	if eng != nil {
 		cfg.Engine = eng
 	}
+	cfg.ConfigReload = func() (server.Options, error) { return reloadedOptions(so) }
 	s, err := server.New(cfg.Options)
 	if err != nil {
 		return err

@@ -11,13 +11,23 @@ import (
 // permissions and accounts (server.Reload). A configuration that does not
 // load or validate is logged and changes nothing.
 func reloadServe(s *server.Server, so *serveOptions, log *slog.Logger) {
-	cfg, err := loadServeConfig(so.flags, so.configFile, so.getenv)
+	o, err := reloadedOptions(so)
 	if err == nil {
-		err = s.Reload(cfg.Options)
+		err = s.Reload(o)
 	}
 	if err != nil {
 		log.Error("config reload failed; the running configuration is unchanged", "err", err)
 		return
 	}
 	log.Info("config reloaded", "config", so.configFile)
+}
+
+// reloadedOptions re-reads the configuration as at start, for SIGHUP and
+// for the system account's RELOAD request (server.Options.ConfigReload).
+func reloadedOptions(so *serveOptions) (server.Options, error) {
+	cfg, err := loadServeConfig(so.flags, so.configFile, so.getenv)
+	if err != nil {
+		return server.Options{}, err
+	}
+	return cfg.Options, nil
 }

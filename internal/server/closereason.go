@@ -20,6 +20,7 @@ const (
 	closeServerShutdown
 	closeLameDuck
 	closeTLSHandshake
+	closeKicked // $SYS.REQ.SERVER.<id>.KICK (sysacc.go)
 )
 
 // String uses nats-server's ClosedState texts where it has one.
@@ -55,6 +56,8 @@ func (r closeReason) String() string {
 		return "Lame Duck Mode"
 	case closeTLSHandshake:
 		return "TLS Handshake Failure"
+	case closeKicked:
+		return "Kicked"
 	}
 	if s := accountCloseReasonString(r); s != "" {
 		return s

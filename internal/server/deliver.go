@@ -26,6 +26,10 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	}
 	// nats-server acknowledges before delivering, even to the publisher.
 	c.ok()
+	if isUserInfoRequest(pa) { // userinfo.go
+		c.answerUserInfo(pa)
+		return nil
+	}
 	r := c.match(pa.subject)
 	for _, sub := range r.psubs {
 		c.deliver(sub, pa, payload)

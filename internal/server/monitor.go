@@ -81,9 +81,19 @@ func (s *Server) Varz() *monitorapi.Varz {
 		HTTPReqStats:       s.mon.reqStats(),
 		ConfigLoadTime:     start.UTC(),
 		SlowConsumersStats: &monitorapi.SlowConsumersStats{Clients: uint64(slow)},
+		// natscli's server info shows these three.
+		AuthRequired: s.AuthRequired(),
+		TLSRequired:  s.tlsConf != nil,
+		TLSVerify:    s.tlsConf != nil && o.TLS.verify(),
+		TLSTimeout:   o.TLS.timeout().Seconds(),
 	}
 	if a := s.MonitorAddr(); a != nil {
 		v.HTTPPort = a.Port
+	}
+	if js := s.JSInfo(); !js.Disabled {
+		// nats-server's varz "jetstream": natscli's server info prints its
+		// JetStream section from config and stats.
+		v.JetStream = monitorapi.JetStreamVarz{Config: &js.Config, Stats: &js.JetStreamStats}
 	}
 	return v
 }

@@ -83,6 +83,12 @@ type Options struct {
 
 	// Engine, when set, is started with the server (streaming); see Engine.
 	Engine Engine
+
+	// ConfigReload re-reads the configuration the server was started
+	// with, for $SYS.REQ.SERVER.<id>.RELOAD (natscli's server config
+	// reload), which then applies it like Reload. Nil: that request is
+	// answered with an error.
+	ConfigReload func() (Options, error)
 }
 
 // DefaultOptions returns Options with every default filled in.

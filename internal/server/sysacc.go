@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +14,8 @@ import (
 // The system account (nats-server events.go): clients of the system account
 // may send $SYS.REQ.SERVER.PING.<X> (every server answers) or
 // $SYS.REQ.SERVER.<id>.<X> (this one) for X in VARZ, CONNZ, SUBSZ, ROUTEZ,
-// ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ; the reply is {"server":..,"data":..}
+// ACCOUNTZ, JSZ, HEALTHZ, STATSZ, IDZ (and LEAFZ, GATEWAYZ, always empty;
+// KICK closes a client, RELOAD re-reads the configuration); the reply is {"server":..,"data":..}
 // with the same data as the monitoring endpoint (monitor.go builds both).
 // The server publishes $SYS.ACCOUNT.<acc>.CONNECT / DISCONNECT advisories
 // and a $SYS.SERVER.<id>.STATSZ heartbeat. Clients of other accounts see
@@ -99,7 +101,7 @@ func (f *eventFilter) skip(s *Server) bool {
 func (s *Server) eventServer() *eventServerInfo {
 	_, js := s.opts.Engine.(JSZProvider)
 	si := &eventServerInfo{Name: s.name, Host: s.opts.Host, ID: s.id, Cluster: s.ClusterName(),
-		Version: ProtocolVersion, JetStream: js, Seq: s.sys.seq.Add(1), Time: time.Now().UTC()}
+		Version: s.info.Version, JetStream: js, Seq: s.sys.seq.Add(1), Time: time.Now().UTC()}
 	if js {
 		si.Flags = 1
 	}
@@ -302,6 +304,15 @@ func (s *Server) sysRequest(subject, reply string, _, data []byte) {
 		resp.Data = s.Healthz()
 	case "IDZ":
 		resp.Data = map[string]string{"server_id": s.id, "server_name": s.name}
+	case "KICK":
+		err = s.kick(data)
+	case "RELOAD":
+		err = s.reloadRequest()
+	case "LEAFZ", "GATEWAYZ":
+		// natsctl has neither: say so at once, as a nats-server without them
+		// does, instead of leaving natscli's server report leafnodes and
+		// gateways to wait out their timeout.
+		resp.Data = noLinks(kind, s.id)
 	default:
 		return // a request this server does not serve
 	}
@@ -406,4 +417,67 @@ func (s *Server) disconnectAdvisory(c *conn, reason closeReason) {
 		Reason   string           `json:"reason"`
 	}{typedEvent{disconnectEventType, string(newNonce()), time.Now().UTC()}, s.eventServer(), ci,
 		sent, dataStats{c.stats.inMsgs.Load(), c.stats.inBytes.Load()}, reason.String()})
+}
+
+// noLinks is nats-server's empty Leafz or Gatewayz document.
+func noLinks(kind, id string) any {
+	now := time.Now().UTC()
+	if kind == "LEAFZ" {
+		return struct {
+			ID       string    `json:"server_id"`
+			Now      time.Time `json:"now"`
+			NumLeafs int       `json:"leafnodes"`
+			Leafs    []any     `json:"leafs"`
+		}{ID: id, Now: now, Leafs: []any{}}
+	}
+	return struct {
+		ID       string         `json:"server_id"`
+		Now      time.Time      `json:"now"`
+		Outbound map[string]any `json:"outbound_gateways"`
+		Inbound  map[string]any `json:"inbound_gateways"`
+	}{ID: id, Now: now, Outbound: map[string]any{}, Inbound: map[string]any{}}
+}
+
+// errNoSuchClient is nats-server's answer to a KICK for an unknown id.
+var errNoSuchClient = errors.New("no such client or leafnode id")
+
+// kick closes the client named by {"cid": N} (nats-server's KICK request,
+// natscli's server request kick).
+func (s *Server) kick(data []byte) error {
+	var req struct {
+		CID uint64 `json:"cid"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return &badRequest{err.Error()}
+	}
+	s.mu.Lock()
+	c := s.conns[req.CID]
+	s.mu.Unlock()
+	if c == nil || c.route != nil {
+		return errNoSuchClient
+	}
+	c.closeConn(closeKicked, true)
+	return nil
+}
+
+// errNoConfigReload answers RELOAD on a server started without
+// Options.ConfigReload (embedded, tests).
+var errNoConfigReload = errors.New("config reload is not available: this server was not started from a configuration")
+
+// reloadRequest re-reads and applies the configuration (RELOAD), as
+// SIGHUP does for natsctl serve.
+func (s *Server) reloadRequest() error {
+	if s.opts.ConfigReload == nil {
+		return errNoConfigReload
+	}
+	o, err := s.opts.ConfigReload()
+	if err == nil {
+		err = s.Reload(o)
+	}
+	if err != nil {
+		s.log.Error("config reload requested through the system account failed; the running configuration is unchanged", "err", err)
+		return err
+	}
+	s.log.Info("config reloaded through the system account")
+	return nil
 }

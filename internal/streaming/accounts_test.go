@@ -62,3 +62,29 @@ func TestAccounts_StreamsLivePerAccount(t *testing.T) {
 		t.Fatalf("A's stream is not under its account directory: %v", err)
 	}
 }
+
+// TestAccounts_JSInfoSumsAccounts: natscli's server report jetstream (from
+// /jsz and $SYS JSZ) counted only the global account's streams.
+func TestAccounts_JSInfoSumsAccounts(t *testing.T) {
+	e := New(Config{StoreDir: t.TempDir()})
+	s := servertest.Run(t, func(o *server.Options) {
+		o.Engine = e
+		o.AuthTimeout = 20 * time.Second
+		o.Accounts = []server.AccountOptions{{Name: "A", Users: []server.User{{Username: "a", Password: "pa"}}}}
+	})
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("a", "pa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}})
+	publishN(t, js, "s", 2)
+	info := s.JSInfo()
+	if info.Streams != 1 || info.Messages != 2 || info.Store == 0 || info.Accounts != 2 || info.API.Total < 1 {
+		t.Fatalf("jsz %+v", info)
+	}
+}

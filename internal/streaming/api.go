@@ -90,13 +90,36 @@ type reply struct {
 
 func jsonReply(v any, failed bool) reply { return reply{data: mustJSON(v), failed: failed} }
 
+// apiLevel is the JetStream API level served (ADR-44): 1 is nats-server
+// 2.11's, whose consumer pause clients (natscli) gate on it. Features of
+// that level natsctl lacks (per-message TTL, priority groups) are refused
+// by name when a request asks for them.
+const apiLevel = 1
+
 func (e *Engine) serveAPI(r apiReq) {
 	e.apiTotal.Add(1)
-	out := e.route(r)
+	var out reply
+	if !levelServed(r.hdr) {
+		out = jsonReply(apiResponse{Type: "io.nats.jetstream.api.v1.error_response", Error: errRequiredAPILevel}, true)
+	} else {
+		out = e.route(r)
+	}
 	if out.failed {
 		e.apiErrors.Add(1)
 	}
 	_ = e.ic.Publish(r.reply, "", out.hdr, out.data)
+}
+
+// levelServed reports whether a request's Nats-Required-Api-Level, if
+// any, is at most apiLevel; an unreadable level is refused, as nats-server
+// does.
+func levelServed(hdr []byte) bool {
+	v := headerValue(hdr, "Nats-Required-Api-Level")
+	if v == nil {
+		return true
+	}
+	n, ok := parseUint(v)
+	return ok && n <= apiLevel
 }
 
 // route dispatches a $JS.API request by subject.
@@ -177,7 +200,7 @@ func (e *Engine) accountInfo() reply {
 			MaxStreams: -1, MaxConsumers: -1, MaxAckPending: -1,
 			MemoryMaxStreamBytes: -1, StoreMaxStreamBytes: -1,
 		},
-		API: APIStats{Total: e.apiTotal.Load(), Errors: e.apiErrors.Load()},
+		API: APIStats{Level: apiLevel, Total: e.apiTotal.Load(), Errors: e.apiErrors.Load()},
 	}
 	return jsonReply(ai, false)
 }
@@ -224,6 +247,7 @@ func (e *Engine) streamCreate(name string, body []byte) reply {
 	e.streams[name] = st
 	e.mu.Unlock()
 	e.log.Info("stream created", "stream", name, "storage", cfg.Storage.String(), "subjects", strings.Join(cfg.Subjects, " "))
+	e.advisoryStream(name, "CREATED")
 	si, _ := st.info(false, "", 0)
 	return jsonReply(streamInfoResponse{apiResponse: apiResponse{Type: typeStreamCreate}, StreamInfo: si}, false)
 }
@@ -278,6 +302,7 @@ func (e *Engine) streamUpdate(name string, body []byte) reply {
 	if err := st.update(cfg); err != nil {
 		return fail(errUpdate("%v", err))
 	}
+	e.advisoryStream(name, "UPDATED")
 	si, _ := st.info(false, "", 0)
 	return jsonReply(streamInfoResponse{apiResponse: apiResponse{Type: typeStreamUpdate}, StreamInfo: si}, false)
 }
@@ -351,6 +376,7 @@ func (e *Engine) streamList(body []byte) reply {
 	}
 	for _, st := range page(all, req.Offset, listPageLimit) {
 		si, _ := st.info(false, "", 0)
+		si.Cluster = nil // as nats-server lists them unclustered (natscli's stream report)
 		resp.Streams = append(resp.Streams, si)
 	}
 	return jsonReply(resp, false)
@@ -377,6 +403,7 @@ func (e *Engine) streamDelete(st *stream) reply {
 		return jsonReply(apiResponse{Type: typeStreamDelete, Error: apiErr(500, 10050, err.Error())}, true)
 	}
 	e.log.Info("stream deleted", "stream", st.name)
+	e.advisoryStream(st.name, "DELETED")
 	return jsonReply(successResponse{apiResponse: apiResponse{Type: typeStreamDelete}, Success: true}, false)
 }
 

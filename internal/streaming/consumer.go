@@ -73,6 +73,7 @@ type consumer struct {
 	replayPrevAt time.Time
 	rate         rateLimiter
 	holdUntil    time.Time // replay original / rate limit: deliver again at
+	pauseArmed   bool      // a pause is in force: announce its end
 
 	closed     bool
 	dirty      bool
@@ -119,6 +120,7 @@ func newConsumer(st *stream, cfg *ConsumerConfig, created time.Time) *consumer {
 	c.activity = time.Now()
 	c.rate.init(cfg.RateLimit)
 	c.hasGroup.Store(cfg.DeliverGroup != "")
+	c.armPauseLocked()
 	return c
 }
 
@@ -262,6 +264,8 @@ func (c *consumer) info() *ConsumerInfo {
 }
 
 func (c *consumer) infoLocked() *ConsumerInfo {
+	// No cluster: nats-server reports one for a consumer only when
+	// clustered (natscli's consumer report shows it).
 	ci := &ConsumerInfo{
 		Stream: c.st.name, Name: c.name, Created: c.created, Config: c.cfg,
 		Delivered:      SequenceInfo{Consumer: c.dseq, Stream: c.sseq - 1},
@@ -270,7 +274,6 @@ func (c *consumer) infoLocked() *ConsumerInfo {
 		NumRedelivered: len(c.rdc),
 		NumWaiting:     len(c.waiting),
 		NumPending:     c.numPendingLocked(),
-		Cluster:        &ClusterInfo{Leader: c.e.srv.Name()},
 		TS:             time.Now().UTC(),
 	}
 	if !c.lastActive.IsZero() {
@@ -279,6 +282,11 @@ func (c *consumer) infoLocked() *ConsumerInfo {
 	}
 	if c.cfg.isPush() {
 		ci.PushBound = c.e.ic.HasInterest(c.cfg.DeliverSubject)
+	}
+	if c.cfg.PauseUntil != nil {
+		if rem := time.Until(*c.cfg.PauseUntil); rem > 0 {
+			ci.Paused, ci.PauseRemaining = true, rem
+		}
 	}
 	return ci
 }

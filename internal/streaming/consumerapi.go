@@ -17,6 +17,7 @@ import (
 //	CONSUMER.INFO.<stream>.<name>
 //	CONSUMER.DELETE.<stream>.<name>
 //	CONSUMER.NAMES.<stream>, CONSUMER.LIST.<stream>   paged
+//	CONSUMER.PAUSE.<stream>.<name>              consumerpause.go
 //
 // MSG.NEXT does not come here: it is queued on the consumer directly
 // (onConsumerNext) from the requester's goroutine.
@@ -75,12 +76,31 @@ func (e *Engine) consumerAPI(r apiReq) reply {
 		return e.consumerNames(toks[1], r.data, false)
 	case len(toks) == 2 && toks[0] == "LIST":
 		return e.consumerNames(toks[1], r.data, true)
+	case len(toks) == 3 && toks[0] == "PAUSE":
+		return e.consumerPause(toks[1], toks[2], r.data)
 	}
 	return consumerFail("io.nats.jetstream.api.v1.error_response", errBadRequest)
 }
 
+// consumerCreate serves a create or update request. Like nats-server,
+// each one that succeeds on a paused consumer repeats the pause advisory.
 func (e *Engine) consumerCreate(stream, name, filter string, durableForm bool, body []byte) reply {
-	fail := func(err *APIError) reply { return consumerFail(typeConsumerCreate, err) }
+	out, c := e.consumerCreateOrUpdate(stream, name, filter, durableForm, body)
+	if c != nil {
+		c.mu.Lock()
+		until, paused := c.cfg.PauseUntil, c.pausedLocked(time.Now())
+		c.mu.Unlock()
+		if paused {
+			e.advisoryPause(c, until)
+		}
+	}
+	return out
+}
+
+// consumerCreateOrUpdate returns the consumer created or updated, nil on
+// failure.
+func (e *Engine) consumerCreateOrUpdate(stream, name, filter string, durableForm bool, body []byte) (reply, *consumer) {
+	fail := func(err *APIError) (reply, *consumer) { return consumerFail(typeConsumerCreate, err), nil }
 	st := e.lookup(stream)
 	if st == nil {
 		return fail(errStreamNotFound)
@@ -150,8 +170,11 @@ func (e *Engine) consumerCreate(stream, name, filter string, durableForm bool, b
 		existing.mu.Lock()
 		old := existing.cfg
 		existing.mu.Unlock()
+		// Only CONSUMER.PAUSE changes a pause (nats-server ignores
+		// pause_until on update).
+		cfg.PauseUntil = old.PauseUntil
 		if configsEqual(&old, cfg) {
-			return e.consumerInfoReply(typeConsumerCreate, existing)
+			return e.consumerInfoReply(typeConsumerCreate, existing), existing
 		}
 		if req.Action == "create" {
 			return fail(errConsumerExists)
@@ -165,7 +188,7 @@ func (e *Engine) consumerCreate(stream, name, filter string, durableForm bool, b
 		if err := existing.update(cfg); err != nil {
 			return fail(errConsumerCreate(err.Error()))
 		}
-		return e.consumerInfoReply(typeConsumerCreate, existing)
+		return e.consumerInfoReply(typeConsumerCreate, existing), existing
 	}
 	if req.Action == "update" {
 		return fail(errConsumerDoesNotExist)
@@ -181,7 +204,8 @@ func (e *Engine) consumerCreate(stream, name, filter string, durableForm bool, b
 		e.log.Error("consumer create", "stream", stream, "consumer", cfg.Name, "err", err)
 		return fail(apiErr(500, 10104, "error creating store for consumer: "+err.Error()))
 	}
-	return e.consumerInfoReply(typeConsumerCreate, c)
+	e.advisoryConsumer(stream, c.name, "CREATED")
+	return e.consumerInfoReply(typeConsumerCreate, c), c
 }
 
 var errBadAction = jsonError("action must be \"create\", \"update\" or empty")
@@ -373,6 +397,7 @@ func (c *consumer) update(cfg *ConsumerConfig) error {
 	}
 	c.mu.Lock()
 	c.cfg = *cfg
+	c.armPauseLocked()
 	c.filters = normFilters(cfg.filters())
 	c.rate.init(cfg.RateLimit)
 	c.recountPendingLocked()

@@ -41,6 +41,8 @@ type ConsumerConfig struct {
 	Replicas           int               `json:"num_replicas"`
 	MemoryStorage      bool              `json:"mem_storage,omitempty"`
 	Metadata           map[string]string `json:"metadata,omitempty"`
+	// PauseUntil suspends delivery until then (consumerpause.go); nil: not paused.
+	PauseUntil *time.Time `json:"pause_until,omitempty"`
 }
 
 // Defaults, nats-server's (JsAckWaitDefault, JsDefaultMaxAckPending,
@@ -60,7 +62,7 @@ var consumerFields = map[string]bool{
 	"max_ack_pending": true, "headers_only": true, "max_batch": true, "max_expires": true,
 	"max_bytes": true, "deliver_subject": true, "deliver_group": true, "flow_control": true,
 	"idle_heartbeat": true, "inactive_threshold": true, "num_replicas": true,
-	"mem_storage": true, "metadata": true,
+	"mem_storage": true, "metadata": true, "pause_until": true,
 }
 
 // consumerCreateRequest is the body of CONSUMER.CREATE and
@@ -74,7 +76,8 @@ type consumerCreateRequest struct {
 
 // decodeConsumerConfig decodes the "config" object, refusing by name any
 // field that natsctl does not implement and that holds a non-zero value
-// (sample_freq, priority groups, pause_until, ...).
+// (sample_freq, priority groups, ...). A zero pause_until (natscli sends
+// Go's zero time) is no pause; a pause is kept in UTC, as nats-server does.
 func decodeConsumerConfig(raw json.RawMessage) (*ConsumerConfig, *APIError) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -94,6 +97,7 @@ func decodeConsumerConfig(raw json.RawMessage) (*ConsumerConfig, *APIError) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return nil, errInvalidJSON(err)
 	}
+	cfg.PauseUntil = normPause(cfg.PauseUntil)
 	return &cfg, nil
 }
 

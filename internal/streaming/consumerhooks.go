@@ -135,10 +135,14 @@ func (st *stream) stopConsumers(deleted bool) {
 func (e *Engine) removeConsumer(c *consumer, reason string, wait bool) {
 	st := c.st
 	st.consMu.Lock()
-	if st.consumers[c.name] == c {
+	removed := st.consumers[c.name] == c
+	if removed {
 		delete(st.consumers, c.name)
 	}
 	st.consMu.Unlock()
+	if removed {
+		e.advisoryConsumer(st.name, c.name, "DELETED")
+	}
 	remove := func() {
 		c.stop(true)
 		e.log.Debug("consumer removed", "stream", st.name, "consumer", c.name, "reason", reason)

@@ -99,6 +99,10 @@ func (c *consumer) work() time.Duration {
 			c.expireRequestsLocked(now)
 			n, full = c.fillPullLocked(now)
 		}
+		var resumed *time.Time // the pause that just ended
+		if c.pauseEndedLocked(now) {
+			resumed = c.cfg.PauseUntil
+		}
 		if c.inactiveLocked(now) {
 			c.mu.Unlock()
 			c.e.removeConsumer(c, "inactive", false)
@@ -112,6 +116,9 @@ func (c *consumer) work() time.Duration {
 			c.markDirtyLocked()
 		}
 		c.mu.Unlock()
+		if resumed != nil {
+			c.e.advisoryPause(c, resumed)
+		}
 		c.flushOut(track)
 		if len(removals) > 0 {
 			c.st.removeAcked(c, removals)
@@ -405,6 +412,9 @@ func (c *consumer) nextWakeLocked(now time.Time) time.Duration {
 		consider(c.activity.Add(c.cfg.InactiveThreshold))
 	}
 	consider(c.holdUntil)
+	if c.pausedLocked(now) {
+		consider(*c.cfg.PauseUntil)
+	}
 	if at.IsZero() {
 		return 0
 	}

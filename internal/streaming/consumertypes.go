@@ -34,6 +34,8 @@ type ConsumerInfo struct {
 	NumPending     uint64         `json:"num_pending"`
 	Cluster        *ClusterInfo   `json:"cluster,omitempty"`
 	PushBound      bool           `json:"push_bound,omitempty"`
+	Paused         bool           `json:"paused,omitempty"`
+	PauseRemaining time.Duration  `json:"pause_remaining,omitempty"`
 	TS             time.Time      `json:"ts"`
 }
 

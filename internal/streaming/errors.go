@@ -45,6 +45,7 @@ var (
 	errNameWithSeparator = apiErr(400, 10128, "Stream name can not contain path separators")
 	errConsumersNotYet   = apiErr(501, 10036, "consumers are not supported by natsctl yet (issue 10)")
 	errWrongLastSeqConst = apiErr(400, 10164, "wrong last sequence")
+	errRequiredAPILevel  = apiErr(412, 10185, "JetStream minimum api level required")
 )
 
 func errInvalidJSON(err error) *APIError {

@@ -281,3 +281,28 @@ func TestInterop_ListPagination(t *testing.T) {
 		t.Fatalf("names %d of %d: %v", got, n, names.Err())
 	}
 }
+
+// TestInterop_EmptyStreamFirstSeq: `nats stream info` on a new stream shows
+// First Sequence 0 on nats-server; once messages came and went it is the
+// next sequence.
+func TestInterop_EmptyStreamFirstSeq(t *testing.T) {
+	bothServers(t, func(t *testing.T, js jetstream.JetStream) {
+		for _, storage := range []jetstream.StorageType{jetstream.FileStorage, jetstream.MemoryStorage} {
+			name := "E" + storage.String()
+			st := mustCreate(t, js, jetstream.StreamConfig{Name: name, Subjects: []string{name}, Storage: storage})
+			if s := st.CachedInfo().State; s.FirstSeq != 0 || s.LastSeq != 0 {
+				t.Fatalf("%s created: first %d last %d", storage, s.FirstSeq, s.LastSeq)
+			}
+			if s := streamState(t, js, name); s.FirstSeq != 0 || s.LastSeq != 0 {
+				t.Fatalf("%s info: first %d last %d", storage, s.FirstSeq, s.LastSeq)
+			}
+			publishN(t, js, name, 2)
+			if err := st.Purge(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			if s := streamState(t, js, name); s.FirstSeq != 3 || s.LastSeq != 2 || s.Msgs != 0 {
+				t.Fatalf("%s purged: %+v", storage, s)
+			}
+		}
+	})
+}

@@ -330,3 +330,35 @@ func TestInterop_Rollup(t *testing.T) {
 	wantPubErr(t, err, 10111)
 	_ = nc
 }
+
+// TestInterop_ClusterInfoWhereNatsServerHasIt: natscli's stream report and
+// consumer report showed natsctl's server name in their Replicas/Cluster
+// column, empty on a standalone nats-server, which reports a cluster only
+// in STREAM.INFO.
+func TestInterop_ClusterInfoWhereNatsServerHasIt(t *testing.T) {
+	bothServers(t, func(t *testing.T, js jetstream.JetStream) {
+		mustCreate(t, js, jetstream.StreamConfig{Name: "CI", Subjects: []string{"ci"}})
+		if _, err := js.CreateConsumer(ctxT(t), "CI", jetstream.ConsumerConfig{Durable: "D"}); err != nil {
+			t.Fatal(err)
+		}
+		for subj, want := range map[string]bool{
+			"$JS.API.STREAM.INFO.CI":       true,
+			"$JS.API.STREAM.LIST":          false,
+			"$JS.API.CONSUMER.INFO.CI.D":   false,
+			"$JS.API.CONSUMER.LIST.CI":     false,
+			"$JS.API.CONSUMER.CREATE.CI.D": false,
+		} {
+			body := []byte(nil)
+			if subj == "$JS.API.CONSUMER.CREATE.CI.D" {
+				body = []byte(`{"stream_name":"CI","config":{"durable_name":"D","deliver_policy":"all","ack_policy":"explicit","replay_policy":"instant"}}`)
+			}
+			m, err := js.Conn().Request(subj, body, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bytes.Contains(m.Data, []byte(`"cluster"`)); got != want {
+				t.Errorf("%s: cluster present %v, want %v: %s", subj, got, want, m.Data)
+			}
+		}
+	})
+}

@@ -8,9 +8,34 @@ import (
 
 // JSInfo returns the engine's /jsz document (nats-server's shape, without
 // account details): configuration, streams, messages, bytes, memory and
-// storage used, and API counters. The monitor serves it through
-// server.JSInfo.
+// storage used, and API counters, summed over the engines of every
+// account, as nats-server sums its accounts (natscli's server report
+// jetstream showed the global account's alone). The monitor serves it
+// through server.JSInfo.
 func (e *Engine) JSInfo() monitorapi.JSInfo {
+	info := e.ownJSInfo()
+	for _, c := range e.children { // set before Start returns, read-only after
+		ci := c.ownJSInfo()
+		if ci.Disabled {
+			continue
+		}
+		info.Streams += ci.Streams
+		info.Consumers += ci.Consumers
+		info.Messages += ci.Messages
+		info.Bytes += ci.Bytes
+		info.Memory += ci.Memory
+		info.Store += ci.Store
+		info.Accounts++
+		info.Total++
+		info.API.Total += ci.API.Total
+		info.API.Errors += ci.API.Errors
+		info.API.Inflight += ci.API.Inflight
+	}
+	return info
+}
+
+// ownJSInfo is JSInfo for this engine's account alone.
+func (e *Engine) ownJSInfo() monitorapi.JSInfo {
 	info := monitorapi.JSInfo{
 		Now: time.Now().UTC(),
 		Config: monitorapi.JetStreamConfig{
@@ -44,6 +69,6 @@ func (e *Engine) JSInfo() monitorapi.JSInfo {
 		}
 	}
 	info.Accounts, info.Total = 1, 1
-	info.API = monitorapi.JetStreamAPIStats{Total: e.apiTotal.Load(), Errors: e.apiErrors.Load(), Inflight: uint64(len(e.apiQ))}
+	info.API = monitorapi.JetStreamAPIStats{Level: apiLevel, Total: e.apiTotal.Load(), Errors: e.apiErrors.Load(), Inflight: uint64(len(e.apiQ))}
 	return info
 }

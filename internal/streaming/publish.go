@@ -189,6 +189,9 @@ func (st *stream) storeOne(cfg *StreamConfig, m *inMsg, now time.Time, room *int
 		if v := headerValue(m.hdr, hdrExpStream); v != nil && string(v) != st.name {
 			return pendingAck{err: errStreamNotMatch}
 		}
+		if aerr := checkMsgTTL(m.hdr); aerr != nil { // msgttl.go
+			return pendingAck{err: aerr}
+		}
 		if msgID = headerValue(m.hdr, hdrMsgID); len(msgID) > 0 && cfg.Duplicates > 0 {
 			if seq, ok := st.dedup.get(string(msgID)); ok {
 				return pendingAck{seq: seq, dup: true}

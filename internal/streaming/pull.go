@@ -231,7 +231,7 @@ func (c *consumer) pickRequestLocked() int {
 func (c *consumer) fillPullLocked(now time.Time) (n int, full bool) {
 	for n < maxPerRound && len(c.out.buf) < maxOutBytes {
 		i := c.pickRequestLocked()
-		if i < 0 || now.Before(c.holdUntil) {
+		if i < 0 || now.Before(c.holdUntil) || c.pausedLocked(now) {
 			return n, false
 		}
 		r := c.waiting[i]

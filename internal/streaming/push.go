@@ -38,7 +38,7 @@ func (c *consumer) fillPushLocked(now time.Time) (n int, full bool) {
 	}
 	ps.idle = false
 	for n < maxPerRound && len(c.out.buf) < maxOutBytes {
-		if now.Before(c.holdUntil) {
+		if now.Before(c.holdUntil) || c.pausedLocked(now) {
 			break
 		}
 		if c.cfg.FlowControl && ps.pbytes > fcWindow {

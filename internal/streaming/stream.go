@@ -257,6 +257,11 @@ func (st *stream) remove() error {
 func (st *stream) info(deleted bool, subjectsFilter string, offset int) (*StreamInfo, apiPaged) {
 	cfg := st.config()
 	s := st.st.State(deleted)
+	if s.LastSeq == 0 {
+		// The store says LastSeq+1; a stream that never held a message
+		// reports 0, as nats-server does (natscli shows it).
+		s.FirstSeq = 0
+	}
 	si := &StreamInfo{
 		Config:  *cfg,
 		Created: st.created,
