@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/natsctl/natsctl/internal/natsservertest"
 )
 
 // bothServers runs f against our engine and against nats-server, so each
@@ -23,16 +20,7 @@ func bothServers(t *testing.T, f func(t *testing.T, js jetstream.JetStream)) {
 		f(t, js)
 	})
 	t.Run("nats-server", func(t *testing.T) {
-		p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-		nc, err := nats.Connect(p.ClientURL)
-		if err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, js := natsServerJS(t)
 		f(t, js)
 	})
 }

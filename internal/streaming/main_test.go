@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/natsctl/natsctl/internal/natsservertest"
 	"github.com/natsctl/natsctl/internal/server"
 	"github.com/natsctl/natsctl/internal/server/servertest"
 )
@@ -26,7 +27,19 @@ func runEngine(t testing.TB, cfg Config) (*server.Server, *Engine) {
 // connectJS connects nats.go to s and returns its jetstream API.
 func connectJS(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(s.ClientURL(), nats.Timeout(5*time.Second))
+	return connectURLJS(t, s.ClientURL())
+}
+
+// natsServerJS starts the reference nats-server (v2.15.2) with JetStream
+// on a temporary store and connects nats.go to it.
+func natsServerJS(t testing.TB) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	return connectURLJS(t, natsservertest.Start(t, "-js", "-sd", t.TempDir()).ClientURL)
+}
+
+func connectURLJS(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}

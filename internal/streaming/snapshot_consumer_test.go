@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsctl/natsctl/internal/jsbackup"
-	"github.com/natsctl/natsctl/internal/natsservertest"
 )
 
 // consumerWorkload makes stream S (subjects s.*) with ten messages and a
@@ -382,13 +381,7 @@ func TestSnapshot_BadConsumerEntryFailsRestore(t *testing.T) {
 // A stream with a durable snapshotted by nats-server 2.15 restores into
 // natsctl with the consumer's figures, and its next fetch is message 4.
 func TestSnapshot_ConsumerFromNatsServer(t *testing.T) {
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	nnc, err := nats.Connect(p.ClientURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nnc.Close()
-	njs, _ := jetstream.New(nnc)
+	nnc, njs := natsServerJS(t)
 	nst, ncons := consumerWorkload(t, njs, jetstream.FileStorage)
 	want, _ := ncons.Info(ctxT(t))
 	data, _ := snapshotWith(t, nnc, "S", map[string]any{})
@@ -419,14 +412,8 @@ func TestSnapshot_ConsumerOursIntoNatsServer(t *testing.T) {
 	want, _ := cons.Info(ctxT(t))
 	data, _ := snapshotWith(t, nc, "S", map[string]any{})
 
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	nnc, err := nats.Connect(p.ClientURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nnc.Close()
+	nnc, njs := natsServerJS(t)
 	restoreOK(t, nnc, st.CachedInfo().Config, data, st.CachedInfo().State)
-	njs, _ := jetstream.New(nnc)
 	rc, err := njs.Consumer(ctxT(t), "S", "D")
 	if err != nil {
 		t.Fatal(err)

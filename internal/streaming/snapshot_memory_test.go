@@ -10,8 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/natsctl/natsctl/internal/natsservertest"
 )
 
 // fillGappy publishes n messages with headers to a stream on s.*, then
@@ -97,13 +95,7 @@ func TestSnapshot_MemoryStreamRoundTrip(t *testing.T) {
 // A nats-server 2.15 memory stream with a durable restores into natsctl:
 // messages, times, and the consumer's figures.
 func TestSnapshot_MemoryFromNatsServer(t *testing.T) {
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	nnc, err := nats.Connect(p.ClientURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nnc.Close()
-	njs, _ := jetstream.New(nnc)
+	nnc, njs := natsServerJS(t)
 	nst, ncons := consumerWorkload(t, njs, jetstream.MemoryStorage)
 	fillGappy(t, njs, nst, 50) // sequences 11..60: purge to 10 leaves the consumer's 4 and 5 gone
 	info, _ := nst.Info(ctxT(t))
@@ -140,14 +132,8 @@ func TestSnapshot_MemoryOursIntoNatsServer(t *testing.T) {
 	want, _ := cons.Info(ctxT(t))
 	data, _ := snapshotWith(t, nc, "S", map[string]any{})
 
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	nnc, err := nats.Connect(p.ClientURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nnc.Close()
+	nnc, njs := natsServerJS(t)
 	restoreOK(t, nnc, info.Config, data, info.State)
-	njs, _ := jetstream.New(nnc)
 	restoredMemory(t, njs, st, info.State)
 	rc, err := njs.Consumer(ctxT(t), "S", "D")
 	if err != nil {

@@ -14,8 +14,6 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/natsctl/natsctl/internal/natsservertest"
 )
 
 // snapshotVia runs the client side of $JS.API.STREAM.SNAPSHOT as natscli
@@ -180,13 +178,7 @@ func restoreViaExpectError(t *testing.T, nc *nats.Conn, stream string, cfg json.
 // A nats-server 2.15 snapshot (as natscli saves it) restores into
 // natsctl with the same sequences, times and headers.
 func TestSnapshot_FromNatsServer(t *testing.T) {
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	nnc, err := nats.Connect(p.ClientURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nnc.Close()
-	njs, _ := jetstream.New(nnc)
+	nnc, njs := natsServerJS(t)
 	ctx := ctxT(t)
 	nst := mustCreate(t, njs, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.*"}})
 	for i := range 300 {
@@ -266,17 +258,11 @@ func TestSnapshot_OursIntoNatsServer(t *testing.T) {
 	}
 	cfg, _ := json.Marshal(info.Config)
 
-	p := natsservertest.Start(t, "-js", "-sd", t.TempDir())
-	nnc, err := nats.Connect(p.ClientURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nnc.Close()
+	nnc, njs := natsServerJS(t)
 	final := restoreVia(t, nnc, "S", cfg, data, info.State)
 	if strings.Contains(string(final), `"error"`) {
 		t.Fatalf("nats-server restore: %s", final)
 	}
-	njs, _ := jetstream.New(nnc)
 	nst, err := njs.Stream(ctx, "S")
 	if err != nil {
 		t.Fatal(err)
