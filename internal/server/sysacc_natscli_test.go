@@ -36,18 +36,10 @@ func (jsEngine) JSInfo() monitorapi.JSInfo {
 // JetStream section and version 2.2.0 (not INFO's) before.
 func TestSys_VarzForNatscliServerInfo(t *testing.T) {
 	ours := servertest.Run(t, sysAccounts, func(o *server.Options) { o.Engine = jsEngine{} })
-	conf := filepath.Join(t.TempDir(), "sys.conf")
-	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ref := natsservertest.Start(t, "-c", conf, "-js", "-sd", t.TempDir())
+	ref := startSysNatsServer(t, "-js", "-sd", t.TempDir())
 	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
 		t.Run(tc.name, func(t *testing.T) {
-			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sys.Close()
+			sys := connectUser(t, tc.url, "sys", "ps")
 			m, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", []byte(`{}`), 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -70,17 +62,13 @@ func TestSys_VarzForNatscliServerInfo(t *testing.T) {
 // account and prints User, Account and Expires from the answer; natsctl
 // did not answer, so those lines were missing.
 func TestSys_UserInfo(t *testing.T) {
-	conf := filepath.Join(t.TempDir(), "sys.conf")
-	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	type target struct {
 		name, url        string
 		opts             []nats.Option
 		user, acc, aname string
 	}
 	ours := servertest.Run(t, sysAccounts)
-	ref := natsservertest.Start(t, "-c", conf)
+	ref := startSysNatsServer(t)
 	oursG := servertest.Run(t)
 	refG := natsservertest.Start(t)
 	app := nats.UserInfo("app", "pa")
@@ -112,18 +100,10 @@ func TestSys_UserInfo(t *testing.T) {
 // gateways waited out their timeout against natsctl, which has neither.
 func TestSys_NoLeafnodesNoGateways(t *testing.T) {
 	ours := servertest.Run(t, sysAccounts)
-	conf := filepath.Join(t.TempDir(), "sys.conf")
-	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ref := natsservertest.Start(t, "-c", conf)
+	ref := startSysNatsServer(t)
 	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
 		t.Run(tc.name, func(t *testing.T) {
-			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sys.Close()
+			sys := connectUser(t, tc.url, "sys", "ps")
 			m, err := sys.Request("$SYS.REQ.SERVER.PING.LEAFZ", []byte(`{}`), 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -145,18 +125,10 @@ func TestSys_NoLeafnodesNoGateways(t *testing.T) {
 // TestSys_Kick: natscli's server request kick got no answer from natsctl.
 func TestSys_Kick(t *testing.T) {
 	ours := servertest.Run(t, sysAccounts)
-	conf := filepath.Join(t.TempDir(), "sys.conf")
-	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ref := natsservertest.Start(t, "-c", conf)
+	ref := startSysNatsServer(t)
 	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
 		t.Run(tc.name, func(t *testing.T) {
-			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sys.Close()
+			sys := connectUser(t, tc.url, "sys", "ps")
 			closed := make(chan struct{})
 			app, err := nats.Connect(tc.url, nats.UserInfo("app", "pa"), nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 			if err != nil {
@@ -214,6 +186,7 @@ func TestSys_Reload(t *testing.T) {
 			return n, nil
 		}
 	})
+	// This one keeps its configuration file, to rewrite it.
 	conf := filepath.Join(t.TempDir(), "sys.conf")
 	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
 		t.Fatal(err)
@@ -232,11 +205,7 @@ func TestSys_Reload(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sys.Close()
+			sys := connectUser(t, tc.url, "sys", "ps")
 			if nc, err := nats.Connect(tc.url, nats.UserInfo("new", "pn")); err == nil {
 				nc.Close()
 				t.Fatal("user new before the reload")
@@ -261,11 +230,7 @@ func TestSys_Reload(t *testing.T) {
 	}
 	// A server without a configuration to re-read says so.
 	plain := servertest.Run(t, sysAccounts)
-	sys, err := nats.Connect(plain.ClientURL(), nats.UserInfo("sys", "ps"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := connectUser(t, plain.ClientURL(), "sys", "ps")
 	m, err := sys.Request("$SYS.REQ.SERVER."+plain.ID()+".RELOAD", nil, 5*time.Second)
 	if err != nil || !strings.Contains(string(m.Data), `"code":500`) {
 		t.Fatalf("reload without a configuration: %v %s", err, m.Data)

@@ -37,6 +37,27 @@ accounts {
 system_account: SYS
 `
 
+// startSysNatsServer starts nats-server with sysAccountsConf (and args).
+func startSysNatsServer(t *testing.T, args ...string) *natsservertest.Proc {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "sys.conf")
+	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return natsservertest.Start(t, append([]string{"-c", conf}, args...)...)
+}
+
+// connectUser connects nats.go to url as user; the test closes it.
+func connectUser(t *testing.T, url, user, pass string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, append([]nats.Option{nats.UserInfo(user, pass)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // strictEnvelope decodes a $SYS response into nats-server's envelope with
 // data of type T, refusing unknown fields.
 func strictEnvelope[T any](t *testing.T, b []byte) (*natsserver.ServerInfo, *T) {
@@ -59,23 +80,11 @@ func strictEnvelope[T any](t *testing.T, b []byte) (*natsserver.ServerInfo, *T) 
 
 func TestSys_PingRequests(t *testing.T) {
 	ours := servertest.Run(t, sysAccounts)
-	conf := filepath.Join(t.TempDir(), "sys.conf")
-	if err := os.WriteFile(conf, []byte(sysAccountsConf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ref := natsservertest.Start(t, "-c", conf)
+	ref := startSysNatsServer(t)
 	for _, tc := range []struct{ name, url string }{{"natsctl", ours.ClientURL()}, {"nats-server", ref.ClientURL}} {
 		t.Run(tc.name, func(t *testing.T) {
-			sys, err := nats.Connect(tc.url, nats.UserInfo("sys", "ps"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sys.Close()
-			app, err := nats.Connect(tc.url, nats.UserInfo("app", "pa"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer app.Close()
+			sys := connectUser(t, tc.url, "sys", "ps")
+			app := connectUser(t, tc.url, "app", "pa")
 
 			m, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", []byte(`{}`), 5*time.Second)
 			if err != nil {
