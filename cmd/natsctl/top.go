@@ -108,13 +108,19 @@ func runTop(ctx context.Context, opts *topOptions) error {
 }
 
 // topSnapshot polls once and prints a table or JSON.
-func topSnapshot(ctx context.Context, opts *topOptions, src *tui.HTTPSource, req tui.Request) (err error) {
+func topSnapshot(ctx context.Context, opts *topOptions, src *tui.HTTPSource, req tui.Request) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	snap, err := src.Fetch(ctx, req)
 	if err != nil {
 		return fmt.Errorf("no monitoring endpoint answering at %s: %w (start a server with `natsctl serve` or `nats-server -m 8222`, or point --server at its monitoring port)", src.Name(), err)
 	}
+	return writeTopOutput(opts, snap, func(w io.Writer) error { return tui.WriteReport(w, snap) })
+}
+
+// writeTopOutput writes a one-shot snapshot to --output (or standard
+// output): as JSON with --json, else with table.
+func writeTopOutput(opts *topOptions, snap any, table func(io.Writer) error) (err error) {
 	var w io.Writer = opts.IO.Out
 	if opts.Output != "" && opts.Output != "-" {
 		f, err := os.Create(opts.Output)
@@ -133,7 +139,7 @@ func topSnapshot(ctx context.Context, opts *topOptions, src *tui.HTTPSource, req
 		enc.SetIndent("", "  ")
 		return enc.Encode(snap)
 	}
-	return tui.WriteReport(w, snap)
+	return table(w)
 }
 
 // runTUI runs the interactive program until the user quits or ctx ends.

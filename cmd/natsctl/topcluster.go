@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -26,7 +24,7 @@ func runProgram(ctx context.Context, m tea.Model, ios *iostreams.IOStreams) erro
 }
 
 // runTopCluster is `natsctl top` with several --server: the cluster view.
-func runTopCluster(ctx context.Context, opts *topOptions) (err error) {
+func runTopCluster(ctx context.Context, opts *topOptions) error {
 	if opts.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive, got %s", opts.Interval)
 	}
@@ -60,23 +58,5 @@ func runTopCluster(ctx context.Context, opts *topOptions) (err error) {
 	if up == 0 {
 		return fmt.Errorf("no monitoring endpoint answering at %v (point --server at each server's monitoring port)", opts.Servers)
 	}
-	var w io.Writer = opts.IO.Out
-	if opts.Output != "" && opts.Output != "-" {
-		f, err := os.Create(opts.Output)
-		if err != nil {
-			return fmt.Errorf("--output: %w", err)
-		}
-		defer func() {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}()
-		w = f
-	}
-	if opts.JSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(snap)
-	}
-	return tui.WriteClusterReport(w, snap)
+	return writeTopOutput(opts, snap, func(w io.Writer) error { return tui.WriteClusterReport(w, snap) })
 }
