@@ -51,19 +51,8 @@ type pubSub struct {
 
 func (p *pubSub) Run(ctx context.Context, e *Env) (*Result, error) {
 	res := &Result{}
-	var conns []*client.Conn
-	defer func() {
-		for _, nc := range conns {
-			nc.Close()
-		}
-	}()
-	connect := func(name string) (*client.Conn, error) {
-		nc, err := e.Connect(ctx, name)
-		if err == nil {
-			conns = append(conns, nc)
-		}
-		return nc, err
-	}
+	cs := &conns{ctx: ctx, e: e}
+	defer cs.close()
 
 	// Subscribers first, confirmed by a flush, so no message is missed.
 	subject := e.Subject
@@ -76,7 +65,7 @@ func (p *pubSub) Run(ctx context.Context, e *Env) (*Result, error) {
 	subs := make([]*client.Subscription, e.Subs)
 	for i := range rcvs {
 		name := fmt.Sprintf("sub #%d", i+1)
-		nc, err := connect(name)
+		nc, err := cs.open(name)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +92,7 @@ func (p *pubSub) Run(ctx context.Context, e *Env) (*Result, error) {
 	}
 	pubs := make([]*client.Conn, e.Pubs)
 	for i := range pubs {
-		nc, err := connect(fmt.Sprintf("pub #%d", i+1))
+		nc, err := cs.open(fmt.Sprintf("pub #%d", i+1))
 		if err != nil {
 			return nil, err
 		}

@@ -36,9 +36,11 @@ func runEnv(t *testing.T, env *Env) *Result {
 }
 
 // TestRun_EveryModeCountsEveryMessage runs each core mode briefly against
-// an in-process server and checks the counts on both sides.
+// an in-process server and checks the counts on both sides. The modes share
+// one server, subject and queue group, as back-to-back runs do.
 func TestRun_EveryModeCountsEveryMessage(t *testing.T) {
-	url := servertest.Run(t).ClientURL()
+	srv := servertest.Run(t)
+	url := srv.ClientURL()
 	for _, tc := range []struct {
 		cfg                Config
 		pubMsgs, subMsgs   int64
@@ -59,6 +61,11 @@ func TestRun_EveryModeCountsEveryMessage(t *testing.T) {
 	} {
 		t.Run(tc.cfg.Mode, func(t *testing.T) {
 			res := runEnv(t, testEnv(t, url, tc.cfg))
+			// A subscription left behind would take queue-group messages
+			// of the next run into a closed connection.
+			if n := srv.NumSubscriptions(); n != 0 {
+				t.Errorf("%d subscriptions still registered when the run returned", n)
+			}
 			var roles []string
 			for _, g := range res.Groups {
 				roles = append(roles, g.Role)

@@ -145,28 +145,6 @@ func jsFactory(pubs, subs int, sc Scenario) Factory {
 	}
 }
 
-// conns opens and closes the connections of one run.
-type conns struct {
-	ctx context.Context
-	e   *Env
-	all []*client.Conn
-}
-
-func (cs *conns) open(name string) (*client.Conn, error) {
-	nc, err := cs.e.Connect(cs.ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	cs.all = append(cs.all, nc)
-	return nc, nil
-}
-
-func (cs *conns) close() {
-	for _, nc := range cs.all {
-		nc.Close()
-	}
-}
-
 // ensureStream creates the bench stream on subject unless it exists (or
 // recreates it with Replace); for an existing stream it notes its storage
 // in c.

@@ -32,24 +32,13 @@ type reqRep struct{}
 
 func (reqRep) Run(ctx context.Context, e *Env) (*Result, error) {
 	res := &Result{}
-	var conns []*client.Conn
-	defer func() {
-		for _, nc := range conns {
-			nc.Close()
-		}
-	}()
-	connect := func(name string) (*client.Conn, error) {
-		nc, err := e.Connect(ctx, name)
-		if err == nil {
-			conns = append(conns, nc)
-		}
-		return nc, err
-	}
+	cs := &conns{ctx: ctx, e: e}
+	defer cs.close()
 	hdrLen := headerLen(e.Header)
 	reps := make([]*receiver, e.Subs)
 	for i := range reps {
 		name := fmt.Sprintf("rep #%d", i+1)
-		nc, err := connect(name)
+		nc, err := cs.open(name)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +75,7 @@ func (reqRep) Run(ctx context.Context, e *Env) (*Result, error) {
 	}
 	for i := range reqs {
 		name := fmt.Sprintf("req #%d", i+1)
-		nc, err := connect(name)
+		nc, err := cs.open(name)
 		if err != nil {
 			return nil, err
 		}
