@@ -95,7 +95,8 @@ func TestInterop_Limits(t *testing.T) {
 		if s := streamState(t, js, "DN"); s.Msgs != 3 || s.LastSeq != 3 {
 			t.Fatalf("state %+v", s)
 		}
-		mustCreate(t, js, jetstream.StreamConfig{Name: "DNB", Subjects: []string{"dnb"}, MaxBytes: 50, Discard: jetstream.DiscardNew})
+		// 73 bytes each as nats-server's file store counts them.
+		mustCreate(t, js, jetstream.StreamConfig{Name: "DNB", Subjects: []string{"dnb"}, MaxBytes: 100, Discard: jetstream.DiscardNew})
 		if _, err := js.Publish(ctx, "dnb", make([]byte, 40)); err != nil {
 			t.Fatal(err)
 		}
@@ -303,6 +304,48 @@ func TestInterop_EmptyStreamFirstSeq(t *testing.T) {
 			if s := streamState(t, js, name); s.FirstSeq != 3 || s.LastSeq != 2 || s.Msgs != 0 {
 				t.Fatalf("%s purged: %+v", storage, s)
 			}
+		}
+	})
+}
+
+// TestInterop_BytesCountLikeNatsServer: stream bytes, and so max_bytes, count
+// what nats-server counts (its record: 30 bytes more per message in a file
+// store, 34 with headers; 16 more in memory), so the same limits keep the
+// same messages and stream info shows the same bytes on both servers.
+func TestInterop_BytesCountLikeNatsServer(t *testing.T) {
+	bothServers(t, func(t *testing.T, js jetstream.JetStream) {
+		ctx := ctxT(t)
+		for _, tc := range []struct {
+			storage           jetstream.StorageType
+			perMsg, perHdrMsg uint64
+		}{{jetstream.FileStorage, 30, 34}, {jetstream.MemoryStorage, 16, 16}} {
+			name := "BYTES_" + tc.storage.String()
+			mustCreate(t, js, jetstream.StreamConfig{Name: name, Subjects: []string{name}, Storage: tc.storage})
+			if _, err := js.Publish(ctx, name, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			m := &nats.Msg{Subject: name, Header: nats.Header{"K": {"v"}}, Data: []byte("world")}
+			if _, err := js.PublishMsg(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			hdrLen := uint64(len("NATS/1.0\r\nK: v\r\n\r\n"))
+			want := uint64(len(name)+5) + tc.perMsg + uint64(len(name)+5) + hdrLen + tc.perHdrMsg
+			if got := streamState(t, js, name).Bytes; got != want {
+				t.Errorf("%s: bytes %d, want %d", name, got, want)
+			}
+
+			// max_bytes with discard new: room for exactly two 10-byte messages.
+			full := name + "_FULL"
+			one := uint64(len(full)+10) + tc.perMsg
+			mustCreate(t, js, jetstream.StreamConfig{Name: full, Subjects: []string{full}, Storage: tc.storage,
+				MaxBytes: int64(2 * one), Discard: jetstream.DiscardNew})
+			for i := range 2 {
+				if _, err := js.Publish(ctx, full, make([]byte, 10)); err != nil {
+					t.Fatalf("%s: message %d of 2: %v", full, i+1, err)
+				}
+			}
+			_, err := js.Publish(ctx, full, make([]byte, 10))
+			wantPubErr(t, err, 10077)
 		}
 	})
 }

@@ -231,7 +231,7 @@ func (st *stream) storeOne(cfg *StreamConfig, m *inMsg, now time.Time, room *int
 		}
 	}
 	if *room >= 0 {
-		n := int64(store.MsgSize(m.subject, m.hdr, m.data))
+		n := int64(st.st.MsgSize(m.subject, m.hdr, m.data))
 		if n > *room {
 			if cfg.Storage == MemoryStorage {
 				return pendingAck{err: errMemoryExceeded}

@@ -378,7 +378,7 @@ func (w *seqWriter) put(seq uint64, subj string, hdr, data []byte, ts int64) err
 	if err := w.advance(seq); err != nil {
 		return err
 	}
-	if w.used += int64(len(subj) + len(hdr) + len(data)); w.room >= 0 && w.used > w.room {
+	if w.used += int64(w.s.MsgSize(subj, hdr, data)); w.room >= 0 && w.used > w.room {
 		return errors.New(exceeded(w.storage).Description)
 	}
 	got, err := w.s.Append(subj, hdr, data, ts)

@@ -68,6 +68,10 @@ func (s *store) append(subject string, hdr, data []byte, ts int64) (seq, tok uin
 	return seq, s.be.token(), err
 }
 
+func (s *store) MsgSize(subject string, hdr, data []byte) uint64 {
+	return s.idx.over.size(len(subject), len(hdr), len(data))
+}
+
 func (s *store) Flush() error {
 	s.mu.RLock()
 	closed, tok := s.closed, s.be.token()

@@ -50,7 +50,7 @@ func OpenFile(cfg FileConfig) (Store, error) {
 		fs: cfg.FS, dir: cfg.Dir, name: cfg.Name, segSize: cfg.SegmentSize,
 		interval: cfg.SyncInterval, seen: make(map[reportKey]bool),
 	}
-	s := newStore(cfg.Config, b, newIndex())
+	s := newStore(cfg.Config, b, newIndex(fileOverhead))
 	b.mu, b.x = &s.mu, &s.idx
 	if err := b.recover(); err != nil {
 		b.closeFiles()
@@ -223,7 +223,7 @@ func (b *fileBackend) read(seq uint64, e ent, sm *Msg) error {
 	if !ok {
 		return ErrNotFound
 	}
-	n := recHdrLen + int(e.size)
+	n := recHdrLen + int(e.len())
 	if cap(sm.buf) < n {
 		sm.buf = make([]byte, n, max(n, 2*cap(sm.buf)))
 	}
@@ -291,7 +291,7 @@ func (b *fileBackend) remove(seq uint64, e ent, erase bool) error {
 		act.tombs = append(act.tombs, seq)
 	}
 	if erase {
-		b.erasing = append(b.erasing, eraseReq{seg: sg, off: off, n: recHdrLen + int(e.size)})
+		b.erasing = append(b.erasing, eraseReq{seg: sg, off: off, n: recHdrLen + int(e.len())})
 	}
 	sg.live--
 	if sg.live == 0 && sg != act {

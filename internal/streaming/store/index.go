@@ -15,19 +15,73 @@ type index struct {
 	last   uint64 // highest sequence ever assigned
 	lastTs int64
 	msgs   uint64
-	bytes  uint64
+	bytes  uint64 // accounted: see acct
 	subj   subjects
+	over   overhead
 }
 
 // ent is 16 bytes per sequence.
 type ent struct {
-	ts   int64
-	size uint32 // MsgSize of the message
+	ts int64
+	// size is len(subject)+len(hdr)+len(data), which is also the file
+	// record's length past its fixed header; entHdr marks a non-empty
+	// header. Sizes stay below maxMsgSize, so the top bit is free.
+	size uint32
 	subj uint32 // subject id; 0 = removed
 }
 
-func newIndex() index {
-	return index{base: 1, subj: newSubjects()}
+const entHdr = 1 << 31
+
+// len is the message's subject, header and data length.
+func (e ent) len() uint32 { return e.size &^ entHdr }
+
+// overhead is what a store adds to each message's length in what it counts
+// towards Bytes and MaxBytes: nats-server counts its own record, so that
+// the same max_bytes holds the same messages on both servers and stream
+// info shows the same bytes (nats-server filestore.go fileStoreMsgSizeRaw,
+// memstore.go memStoreMsgSizeRaw).
+type overhead struct {
+	perMsg uint64 // every message
+	perHdr uint64 // more for a message with a non-empty header
+}
+
+var (
+	// fileOverhead: length(4) seq(8) ts(8) subject length(2) hash(8), and
+	// a header length(4) when there is a header.
+	fileOverhead = overhead{perMsg: 30, perHdr: 4}
+	// memOverhead: sequence and timestamp.
+	memOverhead = overhead{perMsg: 16}
+)
+
+// size is what a message of these lengths counts.
+func (o overhead) size(slen, hlen, dlen int) uint64 {
+	n := uint64(slen+hlen+dlen) + o.perMsg
+	if hlen > 0 {
+		n += o.perHdr
+	}
+	return n
+}
+
+func newIndex(o overhead) index {
+	return index{base: 1, subj: newSubjects(), over: o}
+}
+
+// mkEnt packs a message's length and header flag.
+func mkEnt(ts int64, slen, hlen, dlen int, subj uint32) ent {
+	e := ent{ts: ts, size: uint32(slen + hlen + dlen), subj: subj}
+	if hlen > 0 {
+		e.size |= entHdr
+	}
+	return e
+}
+
+// acct is what e counts towards bytes.
+func (x *index) acct(e ent) uint64 {
+	n := uint64(e.len()) + x.over.perMsg
+	if e.size&entHdr != 0 {
+		n += x.over.perHdr
+	}
+	return n
 }
 
 // first returns the lowest live sequence, or last+1 when empty. Mutations
@@ -57,16 +111,17 @@ func (x *index) get(seq uint64) (*ent, bool) {
 
 // add records message seq, which must be above last; sequences skipped in
 // between are recorded as removed (recovery after lost records).
-func (x *index) add(seq uint64, subject string, size uint32, ts int64) {
+func (x *index) add(seq uint64, subject string, hlen, dlen int, ts int64) {
 	x.extendTo(seq - 1)
 	if len(x.ents) == 0 {
 		x.base = seq
 	}
 	id := x.subj.ref(subject, seq)
-	x.ents = append(x.ents, ent{ts: ts, size: size, subj: id})
+	e := mkEnt(ts, len(subject), hlen, dlen, id)
+	x.ents = append(x.ents, e)
 	x.last, x.lastTs = seq, ts
 	x.msgs++
-	x.bytes += uint64(size)
+	x.bytes += x.acct(e)
 }
 
 // extendTo records the sequences up to seq as assigned and removed.
@@ -93,7 +148,7 @@ func (x *index) remove(seq uint64) (ent, bool) {
 	old := *e
 	e.subj = 0
 	x.msgs--
-	x.bytes -= uint64(old.size)
+	x.bytes -= x.acct(old)
 	if si := x.subj.unref(old.subj, seq); si != nil && seq == si.last {
 		// Removing a subject's newest message is rare (RemoveMsg); find the
 		// previous one now so that last is always exact.
@@ -217,10 +272,10 @@ func (x *index) numDeleted() int {
 
 // addBytes is add for a subject still in a read buffer: the string is
 // allocated only for a subject not yet known (recovery).
-func (x *index) addBytes(seq uint64, subject []byte, size uint32, ts int64) {
+func (x *index) addBytes(seq uint64, subject []byte, hlen, dlen int, ts int64) {
 	if id, ok := x.subj.ids[string(subject)]; ok {
-		x.add(seq, x.subj.info[id].name, size, ts)
+		x.add(seq, x.subj.info[id].name, hlen, dlen, ts)
 		return
 	}
-	x.add(seq, string(subject), size, ts)
+	x.add(seq, string(subject), hlen, dlen, ts)
 }

@@ -9,15 +9,14 @@ import "time"
 
 // storeLocked admits, appends and then evicts. mu held.
 func (s *store) storeLocked(subject string, hdr, data []byte, ts int64) (uint64, error) {
-	size := MsgSize(subject, hdr, data)
-	if err := s.admitLocked(subject, size); err != nil {
+	if err := s.admitLocked(subject, hdr, data); err != nil {
 		return 0, err
 	}
 	seq := s.idx.last + 1
 	if err := s.be.append(seq, subject, hdr, data, ts); err != nil {
 		return 0, err
 	}
-	s.idx.add(seq, subject, uint32(size), ts)
+	s.idx.add(seq, subject, len(hdr), len(data), ts)
 	if err := s.evictLocked(subject); err != nil {
 		return seq, err
 	}
@@ -26,11 +25,12 @@ func (s *store) storeLocked(subject string, hdr, data []byte, ts int64) (uint64,
 }
 
 // admitLocked refuses a message a limit forbids adding.
-func (s *store) admitLocked(subject string, size uint64) error {
+func (s *store) admitLocked(subject string, hdr, data []byte) error {
 	l, x := &s.lim, &s.idx
-	if size > maxMsgSize || (l.MaxMsgSize > 0 && size > uint64(l.MaxMsgSize)) {
+	if n := uint64(len(subject) + len(hdr) + len(data)); n > maxMsgSize || (l.MaxMsgSize > 0 && n > uint64(l.MaxMsgSize)) {
 		return ErrMaxMsgSize
 	}
+	size := x.over.size(len(subject), len(hdr), len(data))
 	if l.Discard == DiscardNew {
 		if l.MaxMsgs > 0 && x.msgs+1 > uint64(l.MaxMsgs) {
 			return ErrMaxMsgs
@@ -84,7 +84,7 @@ func (s *store) evictOldLocked() error {
 		((l.MaxMsgs > 0 && msgs > uint64(l.MaxMsgs)) || (l.MaxBytes > 0 && bytes > uint64(l.MaxBytes))) {
 		if e := x.ents[seq-x.base]; e.subj != 0 {
 			msgs--
-			bytes -= uint64(e.size)
+			bytes -= x.acct(e)
 		}
 		seq++
 	}

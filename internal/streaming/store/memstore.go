@@ -2,7 +2,7 @@ package store
 
 // NewMemory returns a store that keeps messages in memory only.
 func NewMemory(cfg Config) (Store, error) {
-	return newStore(cfg, &memBackend{base: 1}, newIndex()), nil
+	return newStore(cfg, &memBackend{base: 1}, newIndex(memOverhead)), nil
 }
 
 // memBackend keeps one copy of each message, header and data back to back,

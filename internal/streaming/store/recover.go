@@ -218,7 +218,7 @@ func (sc *scanner) apply(sg *segment, r record, off, n int) error {
 		}
 		sg.offs = append(sg.offs, uint32(off))
 		sg.live++
-		x.addBytes(r.seq, r.subject, uint32(n-recHdrLen), r.ts)
+		x.addBytes(r.seq, r.subject, len(r.hdr), len(r.data), r.ts)
 	case kindDelete:
 		if r.seq == 0 || tooFar(x, r.seq) {
 			return errOrder

@@ -50,6 +50,12 @@ type Store interface {
 	// SubjectsState counts the live messages per subject matching filter.
 	SubjectsState(filter string) map[string]uint64
 
+	// MsgSize is what a message counts towards Bytes and MaxBytes:
+	// nats-server's record size for this kind of store (the file store
+	// adds 30 bytes, 34 with a header; the memory store 16), so that the
+	// same limits keep the same messages on both servers.
+	MsgSize(subject string, hdr, data []byte) uint64
+
 	// SetLimits replaces the limits and enforces them at once.
 	SetLimits(Limits) error
 	// Reports lists the damage found on open and on later reads (file store
@@ -82,7 +88,7 @@ type PurgeOpts struct {
 // stream state.
 type State struct {
 	Msgs        uint64
-	Bytes       uint64 // sum of Msg sizes, see MsgSize
+	Bytes       uint64 // what the messages count, see Store.MsgSize
 	FirstSeq    uint64 // LastSeq+1 when the store is empty
 	LastSeq     uint64 // highest sequence ever assigned
 	FirstTime   time.Time
@@ -122,11 +128,6 @@ type Config struct {
 	Limits Limits
 	// Now is the clock used for timestamps and max-age; nil means time.Now.
 	Now func() time.Time
-}
-
-// MsgSize is what one message counts towards Bytes and MaxBytes.
-func MsgSize(subject string, hdr, data []byte) uint64 {
-	return uint64(len(subject) + len(hdr) + len(data))
 }
 
 var (

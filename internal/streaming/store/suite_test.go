@@ -100,7 +100,8 @@ func TestSuite_StoreLoad(t *testing.T) {
 			}
 		}
 		st := s.State(false)
-		want := State{Msgs: 3, Bytes: uint64(3*3 + 18 + 5 + 5), FirstSeq: 1, LastSeq: 3, NumSubjects: 3,
+		bytes := s.MsgSize("a.b", make([]byte, 18), []byte("hello")) + s.MsgSize("a.c", nil, []byte("world")) + s.MsgSize("a.d", nil, nil)
+		want := State{Msgs: 3, Bytes: bytes, FirstSeq: 1, LastSeq: 3, NumSubjects: 3,
 			FirstTime: time.Unix(0, ts).UTC(), LastTime: st.LastTime}
 		if fmt.Sprint(st) != fmt.Sprint(want) {
 			t.Fatalf("State = %+v\nwant %+v", st, want)
@@ -282,21 +283,30 @@ func TestSuite_Limits(t *testing.T) {
 		})
 	})
 	t.Run("max-bytes", func(t *testing.T) {
-		forEachStore(t, Config{Limits: Limits{MaxBytes: 25}}, func(t *testing.T, s Store) {
-			for range 5 {
-				mustStore(t, s, "a", nil, make([]byte, 9)) // 10 bytes each
-			}
-			if st := s.State(false); st.Msgs != 2 || st.Bytes != 20 || st.FirstSeq != 4 {
-				t.Fatalf("State = %+v", st)
-			}
-		})
-		forEachStore(t, Config{Limits: Limits{MaxBytes: 25, Discard: DiscardNew}}, func(t *testing.T, s Store) {
-			mustStore(t, s, "a", nil, make([]byte, 9))
-			mustStore(t, s, "a", nil, make([]byte, 9))
-			if _, err := s.StoreMsg("a", nil, make([]byte, 9), 0); !errors.Is(err, ErrMaxBytes) {
-				t.Fatalf("over max bytes: %v", err)
-			}
-		})
+		// Room for two and a half messages of the store's own size.
+		for _, k := range storeKinds() {
+			probe := k.open(t, Config{})
+			one := int64(probe.MsgSize("a", nil, make([]byte, 9)))
+			t.Run(k.name, func(t *testing.T) {
+				s := k.open(t, Config{Limits: Limits{MaxBytes: 2*one + one/2}})
+				for range 5 {
+					mustStore(t, s, "a", nil, make([]byte, 9))
+				}
+				if st := s.State(false); st.Msgs != 2 || st.Bytes != uint64(2*one) || st.FirstSeq != 4 {
+					t.Fatalf("State = %+v", st)
+				}
+				s = k.open(t, Config{Limits: Limits{MaxBytes: 2*one + one/2, Discard: DiscardNew}})
+				mustStore(t, s, "a", nil, make([]byte, 9))
+				mustStore(t, s, "a", nil, make([]byte, 9))
+				if _, err := s.StoreMsg("a", nil, make([]byte, 9), 0); !errors.Is(err, ErrMaxBytes) {
+					t.Fatalf("over max bytes: %v", err)
+				}
+				// Exactly full is allowed, as nats-server allows it.
+				s = k.open(t, Config{Limits: Limits{MaxBytes: 2 * one, Discard: DiscardNew}})
+				mustStore(t, s, "a", nil, make([]byte, 9))
+				mustStore(t, s, "a", nil, make([]byte, 9))
+			})
+		}
 	})
 	t.Run("per-subject", func(t *testing.T) {
 		forEachStore(t, Config{Limits: Limits{MaxMsgsPerSubject: 2}}, func(t *testing.T, s Store) {
@@ -474,4 +484,39 @@ func TestSuite_Concurrent(t *testing.T) {
 			t.Fatalf("State %+v, subjects sum %d", st, sum)
 		}
 	})
+}
+
+// TestSuite_BytesCountLikeNatsServer pins what a message counts towards
+// Bytes and MaxBytes to nats-server 2.15's record sizes (filestore.go
+// fileStoreMsgSizeRaw: 30 bytes more, 34 with a non-empty header;
+// memstore.go memStoreMsgSizeRaw: 16 more), before and after a removal.
+func TestSuite_BytesCountLikeNatsServer(t *testing.T) {
+	hdr := []byte("NATS/1.0\r\nX: 1\r\n\r\n") // 18 bytes
+	want := map[string][3]uint64{
+		// "a.b" hdr "hello", "a.c" "world", "a.d" with an empty header
+		"memory":        {3 + 18 + 5 + 16, 3 + 5 + 16, 3 + 16},
+		"file":          {3 + 18 + 5 + 34, 3 + 5 + 30, 3 + 30},
+		"file-interval": {3 + 18 + 5 + 34, 3 + 5 + 30, 3 + 30},
+	}
+	for _, k := range storeKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			s := k.open(t, Config{})
+			w := want[k.name]
+			mustStore(t, s, "a.b", hdr, []byte("hello"))
+			mustStore(t, s, "a.c", nil, []byte("world"))
+			mustStore(t, s, "a.d", []byte{}, nil)
+			if got := s.State(false).Bytes; got != w[0]+w[1]+w[2] {
+				t.Fatalf("Bytes = %d, want %d (%v)", got, w[0]+w[1]+w[2], w)
+			}
+			if got := s.MsgSize("a.b", hdr, []byte("hello")); got != w[0] {
+				t.Fatalf("MsgSize = %d, want %d", got, w[0])
+			}
+			if _, err := s.RemoveMsg(1, false); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.State(false).Bytes; got != w[1]+w[2] {
+				t.Fatalf("Bytes after removing the first = %d, want %d", got, w[1]+w[2])
+			}
+		})
+	}
 }
