@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 )
 
@@ -150,9 +149,7 @@ func (c *consumer) encodeStateLocked(b []byte) []byte {
 var errBadState = errors.New("consumer state: malformed snapshot")
 
 // decodeState restores a snapshot into c (before start). Pending
-// messages are queued for redelivery at once, in order: whoever held them
-// before the restart may be gone, and a durable resumes from its first
-// unacknowledged message.
+// messages keep their ack deadlines (see armRecoveredLocked).
 func (c *consumer) decodeState(b []byte) error {
 	var vals [6]uint64
 	for i := range vals {
@@ -188,22 +185,27 @@ func (c *consumer) decodeState(b []byte) error {
 			return errBadState
 		}
 		b = b[n4:]
-		c.pending[seq] = &pendingMsg{dseq: dseq, ts: ts, deadline: now + int64(c.ackWaitFor(dc))}
+		c.pending[seq] = &pendingMsg{dseq: dseq, ts: ts}
 		if dc > 1 {
 			c.rdc[seq] = dc
 		}
 	}
-	c.redeliverPendingLocked()
+	c.armRecoveredLocked(now)
 	return nil
 }
 
-// redeliverPendingLocked queues every pending message for redelivery, in
-// order (a consumer recovered or restored: nobody holds them). c.mu held.
-func (c *consumer) redeliverPendingLocked() {
+// armRecoveredLocked gives recovered or restored pending messages the ack
+// deadline of their last delivery (its time plus ack_wait), as nats-server
+// does: a client that held one across a server restart and acks it within
+// ack_wait gets no duplicate, and an overdue one is redelivered as soon as
+// the consumer runs, oldest first. c.mu held.
+func (c *consumer) armRecoveredLocked(now int64) {
 	c.nextAck = 0
-	c.rdq = c.sortedPendingLocked()
-	for _, seq := range c.rdq {
-		c.rdqSet[seq] = struct{}{}
+	for seq, p := range c.pending {
+		p.deadline = min(p.ts, now) + int64(c.ackWaitFor(max(c.rdc[seq], 1)))
+		if c.nextAck == 0 || p.deadline < c.nextAck {
+			c.nextAck = p.deadline
+		}
 	}
 }
 
@@ -258,14 +260,4 @@ func (c *consumer) flushState(buf []byte) []byte {
 // persistent reports whether a consumer keeps state on disk.
 func persistent(st *stream, cfg *ConsumerConfig) bool {
 	return st.config().Storage == FileStorage && cfg.Durable != "" && !cfg.MemoryStorage
-}
-
-// sortedPendingLocked lists pending sequences in order.
-func (c *consumer) sortedPendingLocked() []uint64 {
-	out := make([]uint64, 0, len(c.pending))
-	for s := range c.pending {
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
 }

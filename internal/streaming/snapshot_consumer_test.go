@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -156,8 +157,8 @@ func restoreOK(t *testing.T, nc *nats.Conn, cfg jetstream.StreamConfig, data []b
 }
 
 // Our snapshot restored into natsctl keeps a durable's ack floor, pending
-// and redelivered messages: the next fetch returns the first unacked
-// message (4, a third delivery), then 5, then new ones, never 1.
+// and redelivered messages: 4 and 5 wait out their ack wait (30 s), so the
+// next fetch returns new messages, never 1, as nats-server's would.
 func TestSnapshot_ConsumerStateRoundTrip(t *testing.T) {
 	for _, storage := range []jetstream.StorageType{jetstream.FileStorage, jetstream.MemoryStorage} {
 		t.Run(storage.String(), func(t *testing.T) {
@@ -201,8 +202,8 @@ func TestSnapshot_ConsumerStateRoundTrip(t *testing.T) {
 				t.Fatalf("restored config %+v", got.Config)
 			}
 			seqs, dcs := fetchSeqs(t, rc, 4)
-			if !equalU64(seqs, []uint64{4, 5, 6, 7}) || !equalU64(dcs, []uint64{3, 2, 1, 1}) {
-				t.Fatalf("after restore fetched seqs %v delivered %v, want [4 5 6 7] [3 2 1 1]", seqs, dcs)
+			if !equalU64(seqs, []uint64{6, 7, 8, 9}) || !equalU64(dcs, []uint64{1, 1, 1, 1}) {
+				t.Fatalf("after restore fetched seqs %v delivered %v, want [6 7 8 9] [1 1 1 1]", seqs, dcs)
 			}
 		})
 	}
@@ -244,8 +245,9 @@ func TestSnapshot_RestoredDurableSurvivesRestart(t *testing.T) {
 	if info := rc.CachedInfo(); info.AckFloor.Stream != 3 || info.NumAckPending != 2 {
 		t.Fatalf("after restart: ack floor %+v, ack pending %d", info.AckFloor, info.NumAckPending)
 	}
-	if seqs, _ := fetchSeqs(t, rc, 1); seqs[0] != 4 {
-		t.Fatalf("after restart first fetch %v, want 4", seqs)
+	// 4 and 5 are still within their ack wait.
+	if seqs, _ := fetchSeqs(t, rc, 1); seqs[0] != 6 {
+		t.Fatalf("after restart first fetch %v, want 6", seqs)
 	}
 }
 
@@ -379,7 +381,8 @@ func TestSnapshot_BadConsumerEntryFailsRestore(t *testing.T) {
 }
 
 // A stream with a durable snapshotted by nats-server 2.15 restores into
-// natsctl with the consumer's figures, and its next fetch is message 4.
+// natsctl with the consumer's figures, and its next fetch is message 6
+// (4 and 5 are within their ack wait), as restoring into nats-server gives.
 func TestSnapshot_ConsumerFromNatsServer(t *testing.T) {
 	nnc, njs := natsServerJS(t)
 	nst, ncons := consumerWorkload(t, njs, jetstream.FileStorage)
@@ -398,13 +401,14 @@ func TestSnapshot_ConsumerFromNatsServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameConsumerFigures(t, rc.CachedInfo(), want)
-	if seqs, _ := fetchSeqs(t, rc, 3); !equalU64(seqs, []uint64{4, 5, 6}) {
-		t.Fatalf("after restore fetched %v, want [4 5 6]", seqs)
+	if seqs, _ := fetchSeqs(t, rc, 3); !equalU64(seqs, []uint64{6, 7, 8}) {
+		t.Fatalf("after restore fetched %v, want [6 7 8]", seqs)
 	}
 }
 
 // Our snapshot with a durable restores into nats-server 2.15, whose
-// consumer info then shows the same figures.
+// consumer info then shows the same figures, and whose next fetch skips
+// the pending 4 and 5 (within their ack wait) as ours does.
 func TestSnapshot_ConsumerOursIntoNatsServer(t *testing.T) {
 	s, _ := runEngine(t, Config{})
 	nc, js := connectJS(t, s)
@@ -421,6 +425,9 @@ func TestSnapshot_ConsumerOursIntoNatsServer(t *testing.T) {
 	sameConsumerFigures(t, rc.CachedInfo(), want)
 	if rc.CachedInfo().Config.Description != "restored" {
 		t.Fatalf("nats-server restored config %+v", rc.CachedInfo().Config)
+	}
+	if seqs, _ := fetchSeqs(t, rc, 3); !equalU64(seqs, []uint64{6, 7, 8}) {
+		t.Fatalf("nats-server after restore fetched %v, want [6 7 8]", seqs)
 	}
 }
 
@@ -441,4 +448,55 @@ func FuzzSnapshotConsumer(f *testing.F) {
 			t.Fatalf("accepted %s as %+v", b, rc.cfg)
 		}
 	})
+}
+
+// A restored pending message keeps the ack deadline of its last delivery
+// (its timestamp plus ack_wait): one delivered long ago is redelivered at
+// once, one delivered just now is not.
+func TestSnapshot_RestoredPendingKeepsItsDeadline(t *testing.T) {
+	archive := func(deliveredAt int64) []byte {
+		state := fmt.Sprintf(`{"delivered":{"consumer_seq":1,"stream_seq":1},"ack_floor":{"consumer_seq":0,"stream_seq":0},`+
+			`"pending":{"1":{"Sequence":1,"Timestamp":%d}}}`, deliveredAt)
+		return consumerArchive(t, 1, &jsbackup.Entry{Name: "consumers/C", Timestamp: 1,
+			Payload: []byte(`{"config":{"durable_name":"C","ack_policy":"explicit","ack_wait":30000000000},"state":` + state + `}`)})
+	}
+	cfg, _ := json.Marshal(StreamConfig{Name: "S", Subjects: []string{"s"}})
+	check := func(t *testing.T, nc *nats.Conn, js jetstream.JetStream) {
+		if final := restoreVia(t, nc, "S", cfg, archive(1)); strings.Contains(string(final), `"error"`) {
+			t.Fatalf("restore: %s", final)
+		}
+		c, err := js.Consumer(ctxT(t), "S", "C")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seqs, dcs := fetchSeqs(t, c, 1); seqs[0] != 1 || dcs[0] != 2 {
+			t.Fatalf("overdue pending: fetched %v delivered %v, want 1 delivered twice", seqs, dcs)
+		}
+		if err := js.DeleteStream(ctxT(t), "S"); err != nil {
+			t.Fatal(err)
+		}
+
+		if final := restoreVia(t, nc, "S", cfg, archive(time.Now().UnixNano())); strings.Contains(string(final), `"error"`) {
+			t.Fatalf("restore: %s", final)
+		}
+		if c, err = js.Consumer(ctxT(t), "S", "C"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := c.Fetch(1, jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			md, _ := m.Metadata()
+			t.Fatalf("pending within its ack wait was redelivered: %+v", md)
+		}
+		if info, err := c.Info(ctxT(t)); err != nil || info.NumAckPending != 1 {
+			t.Fatalf("ack pending after restore: %+v, %v", info, err)
+		}
+	}
+	// nats-server does not take this hand-made archive; that it keeps the
+	// deadlines too is checked by TestSnapshot_ConsumerOursIntoNatsServer.
+	s, _ := runEngine(t, Config{})
+	nc, js := connectJS(t, s)
+	check(t, nc, js)
 }

@@ -140,8 +140,7 @@ func decodeSnapshotConsumer(ent jsbackup.ConsumerEntry, sc *StreamConfig) (resto
 }
 
 // place sets c's cursor from the snapshot state (c.mu held). Pending
-// messages are queued for redelivery at once, as after a restart: whoever
-// held them is not connected to this server.
+// messages keep their ack deadlines, as after a restart.
 func (rc restoredConsumer) place(c *consumer) {
 	s := rc.state
 	c.dseq = s.Delivered.Consumer
@@ -157,12 +156,12 @@ func (rc restoredConsumer) place(c *consumer) {
 				continue
 			}
 			dc := s.Redelivered[seq] + 1
-			c.pending[seq] = &pendingMsg{dseq: p.Sequence, ts: p.Timestamp, deadline: now + int64(c.ackWaitFor(dc))}
+			c.pending[seq] = &pendingMsg{dseq: p.Sequence, ts: p.Timestamp}
 			if dc > 1 {
 				c.rdc[seq] = dc
 			}
 		}
-		c.redeliverPendingLocked()
+		c.armRecoveredLocked(now)
 	}
 	if first := c.st.st.State(false).FirstSeq; c.sseq < first {
 		c.sseq = first
