@@ -500,3 +500,27 @@ func TestSnapshot_RestoredPendingKeepsItsDeadline(t *testing.T) {
 	nc, js := connectJS(t, s)
 	check(t, nc, js)
 }
+
+// A snapshot with more consumers than its stream's max_consumers fails to
+// restore, naming the one too many, and leaves no stream behind; at the
+// limit it restores.
+func TestSnapshot_RestoreAppliesMaxConsumers(t *testing.T) {
+	s, _ := runEngine(t, Config{})
+	nc, js := connectJS(t, s)
+	state := `{"delivered":{"consumer_seq":0,"stream_seq":0},"ack_floor":{"consumer_seq":0,"stream_seq":0}}`
+	entry := func(name string) *jsbackup.Entry {
+		return &jsbackup.Entry{Name: "consumers/" + name, Timestamp: 1,
+			Payload: []byte(`{"config":{"durable_name":"` + name + `","ack_policy":"explicit"},"state":` + state + `}`)}
+	}
+	cfg, _ := json.Marshal(StreamConfig{Name: "S", Subjects: []string{"s"}, MaxConsumers: 1})
+	final := restoreVia(t, nc, "S", cfg, consumerArchive(t, 2, entry("A"), entry("B")))
+	if !strings.Contains(string(final), `maximum consumers limit reached`) || !strings.Contains(string(final), `"error"`) {
+		t.Fatalf("restore of 2 consumers with max_consumers 1: %s", final)
+	}
+	if _, err := js.Stream(ctxT(t), "S"); err == nil {
+		t.Fatal("a failed restore left a stream")
+	}
+	if final := restoreVia(t, nc, "S", cfg, consumerArchive(t, 1, entry("A"))); strings.Contains(string(final), `"error"`) {
+		t.Fatalf("restore of 1 consumer with max_consumers 1: %s", final)
+	}
+}

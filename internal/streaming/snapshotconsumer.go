@@ -175,7 +175,13 @@ func (rc restoredConsumer) place(c *consumer) {
 // ephemerals: their inactive_threshold starts counting when the restore
 // ends, so one nobody uses again goes away like any idle ephemeral.
 func (st *stream) addRestoredConsumers(rcs []restoredConsumer) error {
-	for _, rc := range rcs {
+	max := st.config().MaxConsumers
+	for i, rc := range rcs {
+		// max_consumers holds as for a create (nats-server restores each
+		// consumer as a create, and fails the restore on the one too many).
+		if max > 0 && i >= max {
+			return fmt.Errorf("consumer %q: %s", rc.cfg.Name, errMaxConsumers.Description)
+		}
 		if aerr := st.checkWorkQueue(rc.cfg, nil); aerr != nil {
 			return fmt.Errorf("consumer %q: %s", rc.cfg.Name, aerr.Description)
 		}
