@@ -118,6 +118,10 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		if pa.hdr >= 0 {
 			h, data = payload[:pa.hdr], payload[pa.hdr:]
 		}
+		if sub.rhandler != nil {
+			sub.rhandler(c.requester(), string(pa.subject), string(pa.reply), h, data)
+			return true
+		}
 		sub.handler(string(pa.subject), string(pa.reply), h, data)
 		return true
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"sync"
 )
@@ -9,6 +10,33 @@ import (
 // the publisher's goroutine: it must not block, and the slices are valid only
 // until it returns (copy what you keep). It may call Publish.
 type MsgHandler func(subject, reply string, hdr, data []byte)
+
+// RequestHandler is a MsgHandler that is also told who published.
+type RequestHandler func(from Requester, subject, reply string, hdr, data []byte)
+
+// Requester is the client connection a message came from; the zero value
+// stands for an in-process client or a route. It may be kept after the
+// handler returns (and after the connection closed): it is described only
+// when encoded, so a handler that never encodes it costs nothing.
+type Requester struct{ c *conn }
+
+// MarshalJSON encodes it as nats-server's ClientInfo (advisories such as
+// the JetStream API audit carry it), or null for the zero value.
+func (r Requester) MarshalJSON() ([]byte, error) {
+	if r.c == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(r.c.clientInfo(false))
+}
+
+// requester is c as a Requester; pooled in-process connections and routes
+// are not described.
+func (c *conn) requester() Requester {
+	if c.nc == nil || c.route != nil {
+		return Requester{}
+	}
+	return Requester{c: c}
+}
 
 // InternalClient is an in-process connection: engines inside the server (the
 // streaming engine) publish and subscribe through it without TCP, and are
@@ -74,13 +102,24 @@ func newInternalConn(s *Server) *conn {
 // Subscribe registers h for subject (wildcards allowed) and, when queue is
 // not empty, as a member of that queue group.
 func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*InternalSub, error) {
+	return ic.subscribe(subject, queue, h, nil)
+}
+
+// SubscribeRequests is Subscribe for a handler that needs to know who
+// published (one clientInfo copy per message: for API requests, not for
+// message traffic).
+func (ic *InternalClient) SubscribeRequests(subject, queue string, h RequestHandler) (*InternalSub, error) {
+	return ic.subscribe(subject, queue, func(string, string, []byte, []byte) {}, h)
+}
+
+func (ic *InternalClient) subscribe(subject, queue string, h MsgHandler, rh RequestHandler) (*InternalSub, error) {
 	if !validSubject([]byte(subject)) || (queue != "" && !validQueue([]byte(queue))) {
 		return nil, ErrBadSubject
 	}
 	ic.mu.Lock()
 	ic.next++
 	sid := uitoa(ic.next)
-	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, acc: ic.acc}
+	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, rhandler: rh, acc: ic.acc}
 	ic.c.subs[sid] = sub
 	ic.mu.Unlock()
 	ic.acc.sl.Insert(sub)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/natsctl/natsctl/internal/server"
 	"github.com/natsctl/natsctl/internal/streaming/store"
 )
 
@@ -17,15 +18,16 @@ import (
 type apiReq struct {
 	subject, reply string
 	hdr, data      []byte
-	direct         *stream // DIRECT.GET on this stream
-	run            func()  // work that must run on the API goroutine (restore.go)
+	direct         *stream          // DIRECT.GET on this stream
+	run            func()           // work that must run on the API goroutine (restore.go)
+	from           server.Requester // for the audit advisory (apiaudit.go)
 }
 
-func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
+func (e *Engine) onAPI(from server.Requester, subject, reply string, hdr, data []byte) {
 	if e.onConsumerNext(subject, reply, data) {
 		return
 	}
-	e.enqueueAPI(apiReq{subject: subject, reply: reply, hdr: clone(hdr), data: clone(data)})
+	e.enqueueAPI(apiReq{subject: subject, reply: reply, hdr: clone(hdr), data: clone(data), from: from})
 }
 
 // onDirect serves a direct get at once, on the requester's goroutine:
@@ -108,6 +110,7 @@ func (e *Engine) serveAPI(r apiReq) {
 		e.apiErrors.Add(1)
 	}
 	_ = e.ic.Publish(r.reply, "", out.hdr, out.data)
+	e.auditAPI(r, out)
 }
 
 // levelServed reports whether a request's Nats-Required-Api-Level, if

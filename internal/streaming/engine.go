@@ -143,7 +143,7 @@ func (e *Engine) Start(s *server.Server) error {
 		return err
 	}
 	for _, subj := range []string{apiPrefix + "INFO", apiPrefix + "STREAM.>", apiPrefix + "CONSUMER.>"} {
-		if _, err := e.ic.Subscribe(subj, "", e.onAPI); err != nil {
+		if _, err := e.ic.SubscribeRequests(subj, "", e.onAPI); err != nil {
 			e.closeAll()
 			return fmt.Errorf("streaming: subscribe %s: %w", subj, err)
 		}
