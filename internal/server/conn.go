@@ -52,6 +52,7 @@ type conn struct {
 	l1sl              *Sublist      // the Sublist l1 caches (a route's messages come from many accounts)
 	hops              int           // import forwarders: accounts crossed so far (imports.go)
 	noRoute           bool          // import forwarders: deliver locally only
+	mt                *msgTrace     // the trace of the message being delivered, if any (msgtrace.go)
 
 	// acc is the connection's account: $G until authentication binds it to
 	// another (account.go). Written by the read goroutine under mu; read by

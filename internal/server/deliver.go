@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 )
@@ -8,6 +9,11 @@ import (
 // processPub handles one PUB/HPUB: match, then deliver to every plain
 // subscription and one member of each queue group.
 func (c *conn) processPub(pa *pubArgs, payload []byte) error {
+	if pa.hdr > 0 { // the headers may ask for a trace (msgtrace.go)
+		if handled, err := c.tracePub(pa, payload); handled {
+			return err
+		}
+	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
 	if c.subj.skip--; c.subj.skip < 0 { // sampled top-subjects counter (subjz.go)
@@ -22,6 +28,9 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	}
 	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, pa.subject) {
 		c.pubViolation(pa.subject) // no +OK, nothing delivered
+		if c.mt != nil {
+			c.mt.ingressError(fmt.Sprintf(errPubViolation, pa.subject))
+		}
 		return nil
 	}
 	// nats-server acknowledges before delivering, even to the publisher.
@@ -87,6 +96,9 @@ func (c *conn) matchIn(sl *Sublist, subj []byte) *matchResult {
 
 // deliver queues the message on sub's connection; false when it could not.
 func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
+	if c.mt != nil {
+		return c.deliverTraced(sub, pa, payload) // msgtrace.go
+	}
 	sc := sub.c
 	if sub.imp != nil {
 		return c.forwardImport(sub, pa, payload) // another account's subscribers (imports.go)
@@ -120,6 +132,10 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		}
 		if sub.rhandler != nil {
 			sub.rhandler(c.requester(), string(pa.subject), string(pa.reply), h, data)
+			return true
+		}
+		if sub.thandler != nil { // an untraced message (deliverTraced calls traced ones)
+			sub.thandler(Trace{}, string(pa.subject), string(pa.reply), h, data)
 			return true
 		}
 		sub.handler(string(pa.subject), string(pa.reply), h, data)

@@ -37,6 +37,10 @@ type Export struct {
 	// ResponseThreshold (default 2m) passes.
 	ResponseType      string
 	ResponseThreshold time.Duration
+	// AllowTrace (services only) lets a traced request be traced on in the
+	// exporter (nats-server allow_trace); otherwise the trace stops at the
+	// import.
+	AllowTrace bool
 }
 
 // Import is one entry of an account's imports: a Stream or a Service of
@@ -49,6 +53,10 @@ type Import struct {
 	Subject string
 	To      string
 	Prefix  string
+	// AllowTrace (streams only) lets a traced message be traced on in this
+	// account (nats-server allow_trace); otherwise the trace stops at the
+	// import.
+	AllowTrace bool
 }
 
 // ErrImportNotAuthorized is returned by New and Reload for an import the
@@ -61,11 +69,12 @@ const maxImportHops = 8
 const defaultRespThreshold = 2 * time.Minute
 
 type exportEntry struct {
-	service   bool
-	subject   string
-	accounts  map[string]bool // nil: public
-	singleton bool
-	threshold time.Duration
+	service    bool
+	subject    string
+	accounts   map[string]bool // nil: public
+	singleton  bool
+	threshold  time.Duration
+	allowTrace bool
 }
 
 type importEntry struct {
@@ -77,6 +86,8 @@ type importEntry struct {
 	tr      *transform
 	sub     *subscription
 	resp    *respMap // set for an exporter's response subscription
+	// allowTrace: a stream import that carries traces on (Import.AllowTrace).
+	allowTrace bool
 }
 
 // wireImports compiles every account's exports, then checks and builds its
@@ -108,7 +119,7 @@ func wireImports(opts *Options, as *accountSet) error {
 }
 
 func compileExport(e Export) (*exportEntry, error) {
-	ee := &exportEntry{subject: e.Stream, singleton: true, threshold: e.ResponseThreshold}
+	ee := &exportEntry{subject: e.Stream, singleton: true, threshold: e.ResponseThreshold, allowTrace: e.AllowTrace}
 	switch {
 	case e.Stream != "" && e.Service != "":
 		return nil, errors.New("an export is a stream or a service, not both")
@@ -167,7 +178,7 @@ func compileImport(a *Account, im Import, as *accountSet) (*importEntry, error) 
 		return nil, fmt.Errorf("%w: %s import of %q from account %s: %s does not export it to %s (add it to %s's exports)",
 			ErrImportNotAuthorized, kind, im.Subject, from.Name, from.Name, a.Name, from.Name)
 	}
-	ie := &importEntry{service: im.Service, from: from, to: a, exp: exp}
+	ie := &importEntry{service: im.Service, from: from, to: a, exp: exp, allowTrace: im.AllowTrace && !im.Service}
 	local := im.Subject
 	switch {
 	case im.Prefix != "":
@@ -284,8 +295,10 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 	subject := ie.tr.apply(pa.subject)
 	reply := pa.reply
 	route := false
+	hdr, mt := pa.hdr, c.mt
 	switch {
 	case ie.resp != nil: // a response carried back to the requester
+		mt = nil // nats-server traces a response on its own
 		e := ie.resp.take(string(pa.subject))
 		if e == nil {
 			return false
@@ -293,6 +306,16 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 		dst, subject, reply = e.acc, []byte(e.reply), nil
 	case ie.service:
 		dst, route = ie.from, true
+		if mt != nil {
+			mt.serviceImport(dst.Name, pa.subject, subject)
+			if !ie.exp.allowTrace { // the exporter does not take traces (msgtrace.go)
+				if mt.only {
+					return true
+				}
+				mt = nil
+				hdr, payload = disableTracePayload(hdr, payload)
+			}
+		}
 		if !dst.hasInterest(string(subject)) {
 			// Nobody serves it in the exporter: the requester gets the
 			// 503 status a request to its own account would get.
@@ -301,27 +324,37 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 			}
 			return true
 		}
-		if len(reply) > 0 {
+		if len(reply) > 0 && (mt == nil || !mt.only) {
 			reply = ie.from.resp.add(ie.to, string(reply), ie.exp)
 		}
 	default:
 		dst = ie.to
+		if mt != nil {
+			mt.streamExport(dst.Name, subject)
+			if !ie.allowTrace { // the importer does not take traces
+				if mt.only {
+					return true
+				}
+				mt = nil
+			}
+		}
 	}
 	if sub.c != nil && sub.c.srv != nil {
-		sub.c.srv.forward(c.hops+1, dst, route, subject, reply, pa.hdr, payload)
+		sub.c.srv.forward(c.hops+1, dst, route, subject, reply, hdr, payload, mt)
 	}
 	return true
 }
 
-// forward publishes a message in dst as an in-process client would.
-func (s *Server) forward(hops int, dst *Account, route bool, subject, reply []byte, hdr int, payload []byte) {
+// forward publishes a message in dst as an in-process client would; mt is
+// the trace it carries on, if any.
+func (s *Server) forward(hops int, dst *Account, route bool, subject, reply []byte, hdr int, payload []byte, mt *msgTrace) {
 	fc := s.fwdPool.Get().(*conn)
-	fc.acc, fc.hops, fc.noRoute = dst, hops, !route
+	fc.acc, fc.hops, fc.noRoute, fc.mt = dst, hops, !route, mt
 	pa := pubArgs{subject: subject, reply: reply, hdr: hdr, size: len(payload)}
 	_ = fc.processPub(&pa, payload)
 	fc.inMsgs, fc.inBytes = 0, 0 // counted once, at the publisher
 	fc.flushBatch()
-	fc.acc = nil
+	fc.acc, fc.mt = nil, nil
 	s.fwdPool.Put(fc)
 }
 

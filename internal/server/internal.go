@@ -102,24 +102,32 @@ func newInternalConn(s *Server) *conn {
 // Subscribe registers h for subject (wildcards allowed) and, when queue is
 // not empty, as a member of that queue group.
 func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*InternalSub, error) {
-	return ic.subscribe(subject, queue, h, nil)
+	return ic.subscribe(subject, queue, h, nil, nil)
 }
 
 // SubscribeRequests is Subscribe for a handler that needs to know who
 // published (one clientInfo copy per message: for API requests, not for
 // message traffic).
 func (ic *InternalClient) SubscribeRequests(subject, queue string, h RequestHandler) (*InternalSub, error) {
-	return ic.subscribe(subject, queue, func(string, string, []byte, []byte) {}, h)
+	return ic.subscribe(subject, queue, func(string, string, []byte, []byte) {}, h, nil)
 }
 
-func (ic *InternalClient) subscribe(subject, queue string, h MsgHandler, rh RequestHandler) (*InternalSub, error) {
+// SubscribeTraced is Subscribe for a handler that takes part in message
+// tracing (msgtrace_api.go): it gets the message's Trace, the zero Trace
+// when the message is not traced. Unlike other in-process handlers it is
+// also called for a trace-only message, which it must not act on.
+func (ic *InternalClient) SubscribeTraced(subject, queue string, h TracedHandler) (*InternalSub, error) {
+	return ic.subscribe(subject, queue, func(string, string, []byte, []byte) {}, nil, h)
+}
+
+func (ic *InternalClient) subscribe(subject, queue string, h MsgHandler, rh RequestHandler, th TracedHandler) (*InternalSub, error) {
 	if !validSubject([]byte(subject)) || (queue != "" && !validQueue([]byte(queue))) {
 		return nil, ErrBadSubject
 	}
 	ic.mu.Lock()
 	ic.next++
 	sid := uitoa(ic.next)
-	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, rhandler: rh, acc: ic.acc}
+	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, rhandler: rh, thandler: th, acc: ic.acc}
 	ic.c.subs[sid] = sub
 	ic.mu.Unlock()
 	ic.acc.sl.Insert(sub)

@@ -43,6 +43,13 @@ func (c *conn) sendToRoutes(r *matchResult, pa *pubArgs, payload []byte) {
 	}
 	for i := range c.rts {
 		t := &c.rts[i]
+		if c.mt != nil { // a traced message (msgtrace.go)
+			c.mt.routeEgress(t.rc)
+			if c.mt.only {
+				t.rc = nil
+				continue
+			}
+		}
 		c.writeRouteMsg(t.rc, pa, payload, t.qs)
 		t.rc = nil
 	}

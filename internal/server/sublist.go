@@ -18,6 +18,9 @@ type subscription struct {
 	// rhandler, when set (with handler), is called instead of handler,
 	// with the publisher (internal.go SubscribeRequests).
 	rhandler RequestHandler
+	// thandler, when set (with handler), is called instead of handler,
+	// with the message's trace (internal.go SubscribeTraced).
+	thandler TracedHandler
 	qw       int32        // a route's queue interest: member count on that server (route_interest.go)
 	acc      *Account     // the account whose Sublist holds it; set before Insert
 	imp      *importEntry // set for an import's subscription: delivery forwards to another account (imports.go)

@@ -1,0 +1,363 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Message tracing, as nats-server 2.11+ does it (`nats trace`, ADR-41):
+// a message whose header block names a subject in Nats-Trace-Dest makes
+// the server publish one JSON event (nats-server's MsgTraceEvent) to that
+// subject in the publisher's account, once the message is processed: the
+// ingress, the imports it crossed, the stream that stored it and one
+// egress per delivery. With Nats-Trace-Only true the message is traced but
+// not delivered (nor stored).
+//
+// Cost: a PUB without headers pays one branch (pa.hdr > 0 in processPub);
+// an HPUB scans its header block once for the header name; only a traced
+// message builds anything. While a message is traced its publisher's
+// c.mt is set (read goroutine only), and deliveries record egresses in it.
+
+// Header names and values (nats-server msgtrace.go).
+const (
+	hdrTraceDest   = "Nats-Trace-Dest"
+	hdrTraceOnly   = "Nats-Trace-Only"
+	hdrTraceHop    = "Nats-Trace-Hop"
+	hdrTraceOrigin = "Nats-Trace-Origin-Account"
+	// traceDisabled replaces the destination of a message that must not be
+	// traced further (a stored message, an import that does not allow
+	// tracing); it is not a valid subject.
+	traceDisabled = "trace disabled"
+)
+
+// Connection kinds as nats-server numbers them in trace events.
+const (
+	traceKindClient = 0
+	traceKindRouter = 1
+)
+
+// Egress errors, nats-server's texts.
+const (
+	traceErrNoEcho          = "Not delivered because of no echo"
+	traceErrSubDeny         = "Not delivered because subscription denies this subject"
+	traceErrClientClosed    = "Not delivered because client is closed"
+	traceErrAutoSubExceeded = "Not delivered because auto-unsubscribe exceeded"
+	traceErrOnlyNoSupport   = "Not delivered because remote does not support message tracing"
+	traceErrNoSupport       = "Message delivered but remote does not support message tracing so no trace event generated from there"
+)
+
+// Event types (the "type" field of each event).
+const (
+	traceTypeIngress       = "in"
+	traceTypeStreamExport  = "se"
+	traceTypeServiceImport = "si"
+	traceTypeJetStream     = "js"
+	traceTypeEgress        = "eg"
+)
+
+// traceEvent is nats-server's MsgTraceEvent.
+type traceEvent struct {
+	Server  *eventServerInfo `json:"server"`
+	Request traceRequest     `json:"request"`
+	Hops    int              `json:"hops,omitempty"`
+	Events  []any            `json:"events"`
+}
+
+// traceRequest is nats-server's MsgTraceRequest: the message's headers
+// (names as sent) and its size (headers and data).
+type traceRequest struct {
+	Header  map[string][]string `json:"header,omitempty"`
+	MsgSize int                 `json:"msgsize,omitempty"`
+}
+
+type traceBase struct {
+	Type string    `json:"type"`
+	TS   time.Time `json:"ts"`
+}
+
+type traceIngress struct {
+	traceBase
+	Kind    int    `json:"kind"`
+	CID     uint64 `json:"cid"`
+	Name    string `json:"name,omitempty"`
+	Account string `json:"acc"`
+	Subject string `json:"subj"`
+	Error   string `json:"error,omitempty"`
+}
+
+type traceStreamExport struct {
+	traceBase
+	Account string `json:"acc"`
+	To      string `json:"to"`
+}
+
+type traceServiceImport struct {
+	traceBase
+	Account string `json:"acc"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+}
+
+type traceJetStream struct {
+	traceBase
+	Stream     string `json:"stream"`
+	Subject    string `json:"subject,omitempty"`
+	NoInterest bool   `json:"nointerest,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+type traceEgress struct {
+	traceBase
+	Kind         int    `json:"kind"`
+	CID          uint64 `json:"cid"`
+	Name         string `json:"name,omitempty"`
+	Hop          string `json:"hop,omitempty"`
+	Account      string `json:"acc,omitempty"`
+	Subscription string `json:"sub,omitempty"`
+	Queue        string `json:"queue,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// msgTrace is one traced message. It is built on the publisher's read
+// goroutine; a stream that stores the message finishes its JetStream
+// event on its own goroutine, and whichever part ends last sends.
+type msgTrace struct {
+	srv     *Server
+	acc     *Account // the publisher's: the event is published there
+	dest    string
+	only    bool // trace only: deliver nothing
+	ingress *traceIngress
+	ev      traceEvent
+	parts   atomic.Int32 // unfinished parts: the publish, and each JetStream event
+}
+
+// tracePub handles an HPUB whose headers may ask for a trace (processPub
+// calls it for every HPUB of a connection not already tracing). It
+// returns handled=false when the message is not traced: processPub then
+// goes on as usual.
+func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
+	if c.mt != nil || c.nc == nil || c.route != nil {
+		// Already traced (an import's forwarder), or an in-process
+		// publisher or a route: they do not start traces.
+		return false, nil
+	}
+	hdr := payload[:pa.hdr]
+	if !bytes.Contains(hdr, []byte(hdrTraceDest)) {
+		return false, nil
+	}
+	headers := traceHeaders(hdr)
+	dest := first(headers, hdrTraceDest)
+	if dest == "" || dest == traceDisabled {
+		return false, nil
+	}
+	only := false
+	switch strings.ToLower(first(headers, hdrTraceOnly)) {
+	case "1", "true", "on":
+		only = true
+	}
+	// Each failure below drops a trace-only message, as nats-server does,
+	// so that it is not delivered as a plain one.
+	if first(headers, hdrTraceOrigin) != "" || !validLiteralSubject([]byte(dest)) {
+		return only, nil
+	}
+	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, []byte(dest)) {
+		// Not allowed to publish the event: the message is refused.
+		c.pubViolation([]byte(dest))
+		return true, nil
+	}
+	t := &msgTrace{srv: c.srv, acc: c.acc, dest: dest, only: only}
+	t.ingress = &traceIngress{traceBase: traceBase{traceTypeIngress, time.Now()},
+		Kind: traceKindClient, CID: c.cid, Name: c.connName(), Account: c.acc.Name, Subject: string(pa.subject)}
+	t.ev = traceEvent{Request: traceRequest{Header: headers, MsgSize: pa.size}, Events: []any{t.ingress}}
+	t.parts.Store(1)
+	c.mt = t
+	err = c.processPub(pa, payload)
+	c.mt = nil
+	t.done()
+	return true, err
+}
+
+// connName is the name a trace event gives c: the client's, or a route's
+// peer server name. c.mu not held.
+func (c *conn) connName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.route != nil && c.route.remoteName != "" {
+		return c.route.remoteName
+	}
+	return c.name
+}
+
+// done finishes one part of the trace; the last one sends the event.
+func (t *msgTrace) done() {
+	if t.parts.Add(-1) != 0 {
+		return
+	}
+	t.ev.Server = t.srv.eventServer()
+	b, err := json.Marshal(&t.ev)
+	if err != nil {
+		t.srv.log.Warn("trace event not encoded", "err", err)
+		return
+	}
+	t.srv.forward(0, t.acc, true, []byte(t.dest), nil, -1, b, nil)
+}
+
+// ingressError records why the message was refused.
+func (t *msgTrace) ingressError(text string) { t.ingress.Error = text }
+
+// egress records a delivery (or a refused one, with its error) to sub.
+func (t *msgTrace) egress(sub *subscription, errText string) {
+	sc := sub.c
+	e := &traceEgress{traceBase: traceBase{traceTypeEgress, time.Now()}, CID: sc.cid, Error: errText}
+	sc.mu.Lock()
+	e.Name = sc.name
+	acc := sc.acc
+	sc.mu.Unlock()
+	e.Subscription, e.Queue = sub.subject, sub.queue
+	if acc != nil && acc.Name != t.ingress.Account {
+		e.Account = acc.Name
+	}
+	t.ev.Events = append(t.ev.Events, e)
+}
+
+// deliverTraced is deliver for a traced message: it records the egress,
+// with nats-server's error when the subscriber does not get it, and
+// delivers unless the message is trace only. c.mt is set.
+func (c *conn) deliverTraced(sub *subscription, pa *pubArgs, payload []byte) bool {
+	t, sc := c.mt, sub.c
+	switch {
+	case sub.imp != nil:
+		return c.forwardImport(sub, pa, payload) // records its own event (imports.go)
+	case sc.route != nil:
+		return c.addRouteTarget(sub) // recorded when sent (route_msg.go)
+	case sub.thandler != nil: // the streaming engine: adds its own event
+		h, data := []byte(nil), payload
+		if pa.hdr >= 0 {
+			h, data = payload[:pa.hdr], payload[pa.hdr:]
+		}
+		sub.thandler(Trace{t}, string(pa.subject), string(pa.reply), h, data)
+		return true
+	case sub.handler != nil: // other in-process subscribers: no event
+		if t.only {
+			return true
+		}
+		return c.deliverUntraced(sub, pa, payload)
+	case sc == c && !c.opts.Echo:
+		t.egress(sub, traceErrNoEcho)
+		return false
+	}
+	if rp := sc.sec.perms.Load(); rp != nil && len(rp.sub.deny) > 0 && rp.sub.denies(pa.subject, sub.queue) {
+		t.egress(sub, traceErrSubDeny)
+		return false
+	}
+	if t.only {
+		t.egress(sub, "")
+		return true // listed, not delivered
+	}
+	sc.mu.Lock()
+	closed := sc.closed
+	sc.mu.Unlock()
+	if closed {
+		t.egress(sub, traceErrClientClosed)
+		return false
+	}
+	ok := c.deliverUntraced(sub, pa, payload)
+	errText := ""
+	if max := sub.max.Load(); !ok && max > 0 && sub.nm.Load() > max {
+		errText = traceErrAutoSubExceeded
+	}
+	// A slow consumer cut off now is listed without error, as nats-server
+	// lists it (it records the egress before queueing).
+	t.egress(sub, errText)
+	return ok
+}
+
+// deliverUntraced is deliver with c.mt cleared for the call.
+func (c *conn) deliverUntraced(sub *subscription, pa *pubArgs, payload []byte) bool {
+	t := c.mt
+	c.mt = nil
+	ok := c.deliver(sub, pa, payload)
+	c.mt = t
+	return ok
+}
+
+// routeEgress records a message sent to (or, trace only, held back from)
+// a route. Our routes do not carry traces on, so the event says that no
+// event comes from there, in nats-server's words.
+func (t *msgTrace) routeEgress(rc *conn) {
+	e := &traceEgress{traceBase: traceBase{traceTypeEgress, time.Now()}, Kind: traceKindRouter, CID: rc.cid, Name: rc.connName()}
+	e.Error = traceErrNoSupport
+	if t.only {
+		e.Error = traceErrOnlyNoSupport
+	}
+	t.ev.Events = append(t.ev.Events, e)
+}
+
+// streamExport records a stream import carrying the message into account
+// acc as subject to.
+func (t *msgTrace) streamExport(acc string, to []byte) {
+	t.ev.Events = append(t.ev.Events, &traceStreamExport{traceBase{traceTypeStreamExport, time.Now()}, acc, string(to)})
+}
+
+// serviceImport records a service import carrying the message from
+// subject from to subject to in the exporting account acc.
+func (t *msgTrace) serviceImport(acc string, from, to []byte) {
+	t.ev.Events = append(t.ev.Events, &traceServiceImport{traceBase{traceTypeServiceImport, time.Now()}, acc, string(from), string(to)})
+}
+
+// first is the first value of header name.
+func first(h map[string][]string, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// traceHeaders returns the headers of a "NATS/1.0..." block as a map,
+// names as sent (nats-server does not canonicalize them here). Values are
+// trimmed of spaces and tabs; lines with an empty name or value, or
+// without a colon, are skipped, as nats-server skips them.
+//
+//	NATS/1.0\r\n
+//	Name: value\r\n      (repeated)
+//	\r\n
+func traceHeaders(hdr []byte) map[string][]string {
+	// nats-server traces only a block without a status.
+	const preamble = "NATS/1.0\r\n"
+	if !bytes.HasPrefix(hdr, []byte(preamble)) {
+		return nil
+	}
+	var m map[string][]string
+	for rest := hdr[len(preamble):]; len(rest) > 0; {
+		line := rest
+		if i := bytes.Index(rest, []byte("\r\n")); i >= 0 {
+			line, rest = rest[:i], rest[i+2:]
+		} else {
+			rest = nil
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		value = bytes.Trim(value, " \t")
+		if len(name) == 0 || len(value) == 0 {
+			continue
+		}
+		if m == nil {
+			m = make(map[string][]string)
+		}
+		m[string(name)] = append(m[string(name)], string(value))
+	}
+	return m
+}
+
+// disableTracePayload returns payload with its trace destination disabled
+// (DisableTrace) and its new header length, for a message delivered on
+// without its trace.
+func disableTracePayload(hdr int, payload []byte) (int, []byte) {
+	h := DisableTrace(payload[:hdr])
+	return len(h), append(h[:len(h):len(h)], payload[hdr:]...)
+}
