@@ -83,6 +83,7 @@ type importEntry struct {
 	to      *Account // the importer
 	exp     *exportEntry
 	src     string // subject the import subscribes to (in its sub's account)
+	local   string // the importer's subject
 	tr      *transform
 	sub     *subscription
 	resp    *respMap // set for an exporter's response subscription
@@ -189,6 +190,7 @@ func compileImport(a *Account, im Import, as *accountSet) (*importEntry, error) 
 	if !validSubject([]byte(local)) {
 		return nil, fmt.Errorf("%s import of %q: invalid local subject %q", kind, im.Subject, local)
 	}
+	ie.local = local
 	var err error
 	if im.Service { // the importer publishes on local; the exporter sees subject
 		ie.src = local
@@ -313,7 +315,13 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 					return true
 				}
 				mt = nil
-				hdr, payload = disableTracePayload(hdr, payload)
+				hdr, payload = withTraceDest(hdr, payload, traceDisabled)
+			} else if !mt.only {
+				// The exporter's copy names a response subject of the
+				// exporter that leads back to the destination, as
+				// nats-server's does (a server it reaches sends its
+				// event there).
+				hdr, payload = withTraceDest(hdr, payload, string(ie.from.resp.add(ie.to, mt.dest, ie.exp)))
 			}
 		}
 		if !dst.hasInterest(string(subject)) {
@@ -340,7 +348,14 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 		}
 	}
 	if sub.c != nil && sub.c.srv != nil {
+		var via *importEntry
+		if mt != nil && !ie.service && ie.resp == nil {
+			via, mt.via = mt.via, ie // egresses name the subscription as the exporter sees it
+		}
 		sub.c.srv.forward(c.hops+1, dst, route, subject, reply, hdr, payload, mt)
+		if mt != nil && !ie.service && ie.resp == nil {
+			mt.via = via
+		}
 	}
 	return true
 }

@@ -128,7 +128,8 @@ type msgTrace struct {
 	srv     *Server
 	acc     *Account // the publisher's: the event is published there
 	dest    string
-	only    bool // trace only: deliver nothing
+	only    bool         // trace only: deliver nothing
+	via     *importEntry // the stream import the message is crossing, if any
 	ingress *traceIngress
 	ev      traceEvent
 	parts   atomic.Int32 // unfinished parts: the publish, and each JetStream event
@@ -217,6 +218,12 @@ func (t *msgTrace) egress(sub *subscription, errText string) {
 	acc := sc.acc
 	sc.mu.Unlock()
 	e.Subscription, e.Queue = sub.subject, sub.queue
+	if t.via != nil && subsetOf(t.via.local, sub.subject) {
+		// nats-server delivers an import through a copy of the
+		// subscription in the exporter, on the import's subject, and
+		// names that one.
+		e.Subscription = t.via.src
+	}
 	if acc != nil && acc.Name != t.ingress.Account {
 		e.Account = acc.Name
 	}
@@ -354,10 +361,10 @@ func traceHeaders(hdr []byte) map[string][]string {
 	return m
 }
 
-// disableTracePayload returns payload with its trace destination disabled
-// (DisableTrace) and its new header length, for a message delivered on
-// without its trace.
-func disableTracePayload(hdr int, payload []byte) (int, []byte) {
-	h := DisableTrace(payload[:hdr])
+// withTraceDest returns payload with its trace destination set to dest
+// (traceDisabled for a message delivered on without its trace) and its
+// new header length.
+func withTraceDest(hdr int, payload []byte, dest string) (int, []byte) {
+	h := setTraceDest(payload[:hdr], dest)
 	return len(h), append(h[:len(h):len(h)], payload[hdr:]...)
 }

@@ -59,7 +59,11 @@ func (j JetStreamTrace) Done(subject string, noInterest bool, err error) {
 // replaced by "trace disabled", in a new slice, as nats-server stores a
 // traced message: delivering it later must not start a trace. hdr is
 // returned as is when it has no such header.
-func DisableTrace(hdr []byte) []byte {
+func DisableTrace(hdr []byte) []byte { return setTraceDest(hdr, traceDisabled) }
+
+// setTraceDest is hdr with its Nats-Trace-Dest value replaced by dest, in
+// a new slice; hdr itself when it has no such header.
+func setTraceDest(hdr []byte, dest string) []byte {
 	key := []byte("\r\n" + hdrTraceDest + ":")
 	i := bytes.Index(hdr, key)
 	if i < 0 {
@@ -71,9 +75,9 @@ func DisableTrace(hdr []byte) []byte {
 		return hdr
 	}
 	end += start
-	out := make([]byte, 0, len(hdr)+len(traceDisabled))
+	out := make([]byte, 0, len(hdr)+len(dest))
 	out = append(out, hdr[:start]...)
 	out = append(out, ' ')
-	out = append(out, traceDisabled...)
+	out = append(out, dest...)
 	return append(out, hdr[end:]...)
 }
