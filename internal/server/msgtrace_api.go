@@ -42,16 +42,23 @@ type JetStreamTrace struct {
 
 // Done records the stream's outcome (the subject it stored the message
 // under, whether an interest-retention stream dropped it for want of
-// interest, its error) and sends the trace event if the delivery
-// finished. Call it once, from any goroutine.
-func (j JetStreamTrace) Done(subject string, noInterest bool, err error) {
+// interest) and sends the trace event if the delivery finished. Call it
+// once, from any goroutine.
+func (j JetStreamTrace) Done(subject string, noInterest bool) {
 	if j.t == nil {
 		return
 	}
 	j.e.Subject, j.e.NoInterest, j.e.TS = subject, noInterest, time.Now()
-	if err != nil {
-		j.e.Error = err.Error()
+	j.t.done()
+}
+
+// Failed is Done for a message the stream refused: errText is the
+// description of its error (nats-server names no subject then).
+func (j JetStreamTrace) Failed(errText string) {
+	if j.t == nil {
+		return
 	}
+	j.e.Error = errText
 	j.t.done()
 }
 

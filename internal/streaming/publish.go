@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/natsctl/natsctl/internal/server"
 	"github.com/natsctl/natsctl/internal/streaming/store"
 )
 
@@ -34,6 +35,7 @@ const (
 type inMsg struct {
 	subject, reply string
 	hdr, data      []byte
+	js             server.JetStreamTrace // a traced message's "js" event (zero when not traced)
 }
 
 // pendingAck is the outcome of one publish, sent after the batch is flushed.
@@ -45,18 +47,36 @@ type pendingAck struct {
 	err    *APIError
 }
 
-// onMsg is the subscription handler for the stream's subjects.
-func (st *stream) onMsg(subject, reply string, hdr, data []byte) {
+// onTracedMsg is the subscription handler for the stream's subjects. A
+// traced message (server msgtrace.go) gets the stream's "js" event,
+// finished once stored; a trace-only one is not stored. As nats-server
+// stores it, a traced message is kept with its trace disabled.
+func (st *stream) onTracedMsg(tr server.Trace, subject, reply string, hdr, data []byte) {
+	if !tr.Active() {
+		st.onMsg(subject, reply, hdr, data, server.JetStreamTrace{})
+		return
+	}
+	js := tr.JetStream(st.name)
+	if tr.Only() {
+		js.Done(subject, false)
+		return
+	}
+	st.onMsg(subject, reply, server.DisableTrace(hdr), data, js)
+}
+
+// onMsg queues a message for the stream's goroutine.
+func (st *stream) onMsg(subject, reply string, hdr, data []byte, js server.JetStreamTrace) {
 	n := len(hdr) + len(data)
 	if st.inBytes.Add(int64(n)) > ingestQueueBytes {
 		st.inBytes.Add(-int64(n))
 		st.refuse(reply)
+		js.Failed(errTooManyRequests.Description)
 		return
 	}
 	buf := make([]byte, n)
 	copy(buf, hdr)
 	copy(buf[len(hdr):], data)
-	m := &inMsg{subject: subject, reply: reply, data: buf[len(hdr):]}
+	m := &inMsg{subject: subject, reply: reply, data: buf[len(hdr):], js: js}
 	if hdr != nil {
 		m.hdr = buf[:len(hdr):len(hdr)]
 	}
@@ -65,6 +85,7 @@ func (st *stream) onMsg(subject, reply string, hdr, data []byte) {
 	default:
 		st.inBytes.Add(-int64(n))
 		st.refuse(reply)
+		js.Failed(errTooManyRequests.Description)
 	}
 }
 
@@ -126,6 +147,11 @@ func (st *stream) processBatch(batch []*inMsg) {
 		a := st.storeOne(cfg, m, now, &room)
 		if a.stored {
 			lastStored = a.seq
+		}
+		if a.err != nil {
+			m.js.Failed(a.err.Description)
+		} else {
+			m.js.Done(m.subject, cfg.Retention == InterestPolicy && st.numConsumers() == 0)
 		}
 		if m.reply != "" && !cfg.NoAck {
 			a.reply = m.reply

@@ -183,7 +183,7 @@ func (st *stream) subscribe(cfg *StreamConfig) error {
 	}
 	st.subs, st.directSubs = st.subs[:0], st.directSubs[:0]
 	for _, subj := range cfg.Subjects {
-		s, err := st.e.ic.Subscribe(subj, "", st.onMsg)
+		s, err := st.e.ic.SubscribeTraced(subj, "", st.onTracedMsg)
 		if err != nil {
 			return fmt.Errorf("subscribe %s: %w", subj, err)
 		}
