@@ -145,40 +145,62 @@ func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
 		// publisher or a route: they do not start traces.
 		return false, nil
 	}
-	hdr := payload[:pa.hdr]
+	t, skip := c.newTrace(pa, payload[:pa.hdr])
+	if t == nil {
+		return skip, nil
+	}
+	c.mt = t
+	err = c.processPub(pa, payload)
+	c.mt = nil
+	t.done()
+	return true, err
+}
+
+// newTrace starts the trace a message's header block hdr asks for, or
+// returns nil and whether to drop the message: a trace-only message whose
+// trace cannot start is not delivered as a plain one, and a destination
+// the publisher may not publish to refuses the message (nats-server).
+func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip bool) {
 	if !bytes.Contains(hdr, []byte(hdrTraceDest)) {
-		return false, nil
+		return nil, false
 	}
 	headers := traceHeaders(hdr)
 	dest := first(headers, hdrTraceDest)
 	if dest == "" || dest == traceDisabled {
-		return false, nil
+		return nil, false
 	}
 	only := false
 	switch strings.ToLower(first(headers, hdrTraceOnly)) {
 	case "1", "true", "on":
 		only = true
 	}
-	// Each failure below drops a trace-only message, as nats-server does,
-	// so that it is not delivered as a plain one.
 	if first(headers, hdrTraceOrigin) != "" || !validLiteralSubject([]byte(dest)) {
-		return only, nil
+		return nil, only
 	}
 	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, []byte(dest)) {
-		// Not allowed to publish the event: the message is refused.
 		c.pubViolation([]byte(dest))
-		return true, nil
+		return nil, true
 	}
-	t := &msgTrace{srv: c.srv, acc: c.acc, dest: dest, only: only}
+	t = &msgTrace{srv: c.srv, acc: c.acc, dest: dest, only: only}
 	t.ingress = &traceIngress{traceBase: traceBase{traceTypeIngress, time.Now()},
 		Kind: traceKindClient, CID: c.cid, Name: c.connName(), Account: c.acc.Name, Subject: string(pa.subject)}
 	t.ev = traceEvent{Request: traceRequest{Header: headers, MsgSize: pa.size}, Events: []any{t.ingress}}
 	t.parts.Store(1)
-	c.mt = t
-	err = c.processPub(pa, payload)
-	c.mt = nil
-	t.done()
-	return true, err
+	return t, false
+}
+
+// traceMaxPayload sends the event of a message refused for its size
+// before its payload was read, when the start of its header block (in
+// rest, what the read after the HPUB line holds) asks for a trace, as
+// nats-server does. The parser calls it before the connection closes.
+func (c *conn) traceMaxPayload(pa *pubArgs, rest []byte) {
+	if pa.hdr <= 0 || c.nc == nil || c.route != nil {
+		return
+	}
+	if t, _ := c.newTrace(pa, rest[:min(len(rest), pa.hdr)]); t != nil {
+		t.ingressError("maximum payload exceeded")
+		t.done()
+	}
 }
 
 // connName is the name a trace event gives c: the client's, or a route's
@@ -326,7 +348,7 @@ func first(h map[string][]string, name string) string {
 // traceHeaders returns the headers of a "NATS/1.0..." block as a map,
 // names as sent (nats-server does not canonicalize them here). Values are
 // trimmed of spaces and tabs; lines with an empty name or value, or
-// without a colon, are skipped, as nats-server skips them.
+// without a colon, are skipped, and an unterminated last line ignored.
 //
 //	NATS/1.0\r\n
 //	Name: value\r\n      (repeated)
@@ -339,12 +361,12 @@ func traceHeaders(hdr []byte) map[string][]string {
 	}
 	var m map[string][]string
 	for rest := hdr[len(preamble):]; len(rest) > 0; {
-		line := rest
-		if i := bytes.Index(rest, []byte("\r\n")); i >= 0 {
-			line, rest = rest[:i], rest[i+2:]
-		} else {
-			rest = nil
+		i := bytes.Index(rest, []byte("\r\n"))
+		if i < 0 {
+			break // an unterminated line is not a header
 		}
+		line := rest[:i]
+		rest = rest[i+2:]
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -383,6 +384,33 @@ func TestMsgTrace_NoEchoAndAutoUnsubscribe(t *testing.T) {
 			if got := egresses(nextTrace(t, events)); !slices.Equal(got, want) {
 				t.Fatalf("publish %d: egresses\n got %+v\nwant %+v", i, got, want)
 			}
+		}
+	})
+}
+
+func TestMsgTrace_MaxPayload(t *testing.T) {
+	// A message over max_payload is refused before its payload is read;
+	// the start of its headers still asks for an event, with the error.
+	traceBoth(t, "max_payload: 512\n", func(o *server.Options) { o.MaxPayload = 512 }, func(t *testing.T, url string) {
+		nc := dial(t, url)
+		dest, events := tracer(t, nc)
+		raw, err := net.Dial("tcp", strings.TrimPrefix(url, "nats://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		hdr := "NATS/1.0\r\n" + nsrv.MsgTraceDest + ": " + dest + "\r\n\r\n"
+		msg := fmt.Sprintf("CONNECT {\"verbose\":false,\"headers\":true,\"protocol\":1,\"name\":\"raw\"}\r\nHPUB big %d 1000\r\n%s", len(hdr), hdr)
+		if _, err := raw.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		ev := nextTrace(t, events)
+		in := ev.Ingress()
+		if in == nil || in.Kind != nsrv.CLIENT || in.Name != "raw" || in.Account != "$G" || in.Subject != "big" || in.Error != "maximum payload exceeded" {
+			t.Fatalf("ingress %+v", in)
+		}
+		if ev.Request.MsgSize != 1000 || len(ev.Events) != 1 {
+			t.Fatalf("event %+v", ev)
 		}
 	})
 }

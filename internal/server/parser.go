@@ -32,6 +32,12 @@ type handler interface {
 	processPong() error
 }
 
+// maxPayloadTracer is a handler that reports a message refused for its
+// size to its trace destination (msgtrace.go).
+type maxPayloadTracer interface {
+	traceMaxPayload(pa *pubArgs, rest []byte)
+}
+
 // parser is the NATS client protocol state machine over bytes. It does no I/O
 // and takes no locks; it copies only what spans two reads.
 type parser struct {
@@ -84,6 +90,9 @@ func (p *parser) parse(buf []byte, h handler) error {
 		err := p.op(line, h)
 		p.line = p.line[:0]
 		if err != nil {
+			if mp, ok := h.(maxPayloadTracer); ok && err == errParseMaxPayload {
+				mp.traceMaxPayload(&p.pa, buf[i:])
+			}
 			return err
 		}
 	}
