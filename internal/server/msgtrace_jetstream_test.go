@@ -54,6 +54,7 @@ func TestMsgTrace_JetStream(t *testing.T) {
 			{name: "stored", stored: 1},
 			{name: "trace only", only: true, stored: 1},
 			{name: "refused", expect: "OTHER", stored: 1, wantErr: "expected stream does not match"},
+			{name: "refused trace only", only: true, expect: "OTHER", stored: 1, wantErr: "expected stream does not match"},
 		} {
 			m := tracedMsg("orders.new", dest, tc.only)
 			if tc.expect != "" {

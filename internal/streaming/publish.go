@@ -36,6 +36,7 @@ type inMsg struct {
 	subject, reply string
 	hdr, data      []byte
 	js             server.JetStreamTrace // a traced message's "js" event (zero when not traced)
+	only           bool                  // trace only: checked, not stored nor acknowledged
 }
 
 // pendingAck is the outcome of one publish, sent after the batch is flushed.
@@ -49,34 +50,35 @@ type pendingAck struct {
 
 // onTracedMsg is the subscription handler for the stream's subjects. A
 // traced message (server msgtrace.go) gets the stream's "js" event,
-// finished once stored; a trace-only one is not stored. As nats-server
-// stores it, a traced message is kept with its trace disabled.
+// finished once stored; a trace-only one goes through the checks of a
+// publish but is not stored. As nats-server stores it, a traced message
+// is kept with its trace disabled.
 func (st *stream) onTracedMsg(tr server.Trace, subject, reply string, hdr, data []byte) {
 	if !tr.Active() {
-		st.onMsg(subject, reply, hdr, data, server.JetStreamTrace{})
+		st.onMsg(subject, reply, hdr, data, server.JetStreamTrace{}, false)
 		return
 	}
-	js := tr.JetStream(st.name)
-	if tr.Only() {
-		js.Done(subject, false)
-		return
+	if !tr.Only() {
+		hdr = server.DisableTrace(hdr)
 	}
-	st.onMsg(subject, reply, server.DisableTrace(hdr), data, js)
+	st.onMsg(subject, reply, hdr, data, tr.JetStream(st.name), tr.Only())
 }
 
 // onMsg queues a message for the stream's goroutine.
-func (st *stream) onMsg(subject, reply string, hdr, data []byte, js server.JetStreamTrace) {
+func (st *stream) onMsg(subject, reply string, hdr, data []byte, js server.JetStreamTrace, only bool) {
 	n := len(hdr) + len(data)
 	if st.inBytes.Add(int64(n)) > ingestQueueBytes {
 		st.inBytes.Add(-int64(n))
-		st.refuse(reply)
+		if !only {
+			st.refuse(reply)
+		}
 		js.Failed(errTooManyRequests.Description)
 		return
 	}
 	buf := make([]byte, n)
 	copy(buf, hdr)
 	copy(buf[len(hdr):], data)
-	m := &inMsg{subject: subject, reply: reply, data: buf[len(hdr):], js: js}
+	m := &inMsg{subject: subject, reply: reply, data: buf[len(hdr):], js: js, only: only}
 	if hdr != nil {
 		m.hdr = buf[:len(hdr):len(hdr)]
 	}
@@ -84,7 +86,9 @@ func (st *stream) onMsg(subject, reply string, hdr, data []byte, js server.JetSt
 	case st.in <- m:
 	default:
 		st.inBytes.Add(-int64(n))
-		st.refuse(reply)
+		if !only {
+			st.refuse(reply)
+		}
 		js.Failed(errTooManyRequests.Description)
 	}
 }
@@ -153,7 +157,7 @@ func (st *stream) processBatch(batch []*inMsg) {
 		} else {
 			m.js.Done(m.subject, cfg.Retention == InterestPolicy && st.numConsumers() == 0)
 		}
-		if m.reply != "" && !cfg.NoAck {
+		if m.reply != "" && !cfg.NoAck && !m.only {
 			a.reply = m.reply
 			acks = append(acks, a)
 		}
@@ -255,6 +259,9 @@ func (st *stream) storeOne(cfg *StreamConfig, m *inMsg, now time.Time, room *int
 				return pendingAck{err: errRollupFailed("rollup value invalid: " + strconv.Quote(r))}
 			}
 		}
+	}
+	if m.only {
+		return pendingAck{} // traced, passed the checks, not stored
 	}
 	if *room >= 0 {
 		n := int64(st.st.MsgSize(m.subject, m.hdr, m.data))
