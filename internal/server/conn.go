@@ -143,6 +143,9 @@ func (c *conn) readLoop() {
 			c.flushBatch()
 			c.waitStall()
 			if perr != nil {
+				if perr == errParseMaxPayload {
+					c.traceMaxPayload(buf[:n]) // msgtrace.go
+				}
 				c.protoFail(perr)
 				return
 			}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 )
@@ -9,11 +8,6 @@ import (
 // processPub handles one PUB/HPUB: match, then deliver to every plain
 // subscription and one member of each queue group.
 func (c *conn) processPub(pa *pubArgs, payload []byte) error {
-	if pa.hdr > 0 { // the headers may ask for a trace (msgtrace.go)
-		if handled, err := c.tracePub(pa, payload); handled {
-			return err
-		}
-	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
 	if c.subj.skip--; c.subj.skip < 0 { // sampled top-subjects counter (subjz.go)
@@ -28,9 +22,6 @@ func (c *conn) processPub(pa *pubArgs, payload []byte) error {
 	}
 	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, pa.subject) {
 		c.pubViolation(pa.subject) // no +OK, nothing delivered
-		if c.mt != nil {
-			c.mt.ingressError(fmt.Sprintf(errPubViolation, pa.subject))
-		}
 		return nil
 	}
 	// nats-server acknowledges before delivering, even to the publisher.

@@ -16,7 +16,7 @@ import (
 // egress per delivery. With Nats-Trace-Only true the message is traced but
 // not delivered (nor stored).
 //
-// Cost: a PUB without headers pays one branch (pa.hdr > 0 in processPub);
+// Cost: a PUB without headers pays one branch (pa.hdr > 0 in the parser);
 // an HPUB scans its header block once for the header name; only a traced
 // message builds anything. While a message is traced its publisher's
 // c.mt is set (read goroutine only), and deliveries record egresses in it.
@@ -135,10 +135,18 @@ type msgTrace struct {
 	parts   atomic.Int32 // unfinished parts: the publish, and each JetStream event
 }
 
-// tracePub handles an HPUB whose headers may ask for a trace (processPub
-// calls it for every HPUB of a connection not already tracing). It
-// returns handled=false when the message is not traced: processPub then
-// goes on as usual.
+// processHPub is processPub for an HPUB from a client or a route (the
+// parser calls it; a PUB does not come here): it starts the trace the
+// headers ask for.
+func (c *conn) processHPub(pa *pubArgs, payload []byte) error {
+	if handled, err := c.tracePub(pa, payload); handled {
+		return err
+	}
+	return c.processPub(pa, payload)
+}
+
+// tracePub processes an HPUB whose headers ask for a trace, and reports
+// handled=false when they do not (nothing done then).
 func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
 	if c.mt != nil || c.nc == nil || c.route != nil {
 		// Already traced (an import's forwarder), or an in-process
@@ -189,14 +197,33 @@ func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip bool) {
 	return t, false
 }
 
-// traceMaxPayload sends the event of a message refused for its size
-// before its payload was read, when the start of its header block (in
-// rest, what the read after the HPUB line holds) asks for a trace, as
-// nats-server does. The parser calls it before the connection closes.
-func (c *conn) traceMaxPayload(pa *pubArgs, rest []byte) {
+// traceMaxPayload sends the event of an HPUB refused for its size before
+// its payload was read, when the start of its header block in buf (the
+// read that held the end of its line) asks for a trace, as nats-server
+// does. The read loop calls it before closing the connection; the parser
+// stopped at that HPUB, whose arguments are still in c.p.pa.
+func (c *conn) traceMaxPayload(buf []byte) {
+	pa := &c.p.pa
 	if pa.hdr <= 0 || c.nc == nil || c.route != nil {
 		return
 	}
+	// The line ends at the first newline after its subject when the
+	// subject is in buf; otherwise the line began in an earlier read and
+	// ends at the first newline of buf.
+	start := 0
+	if len(pa.subject) > 0 {
+		for k := range buf {
+			if &buf[k] == &pa.subject[0] {
+				start = k
+				break
+			}
+		}
+	}
+	nl := bytes.IndexByte(buf[start:], '\n')
+	if nl < 0 {
+		return
+	}
+	rest := buf[start+nl+1:]
 	if t, _ := c.newTrace(pa, rest[:min(len(rest), pa.hdr)]); t != nil {
 		t.ingressError("maximum payload exceeded")
 		t.done()

@@ -32,10 +32,18 @@ type handler interface {
 	processPong() error
 }
 
-// maxPayloadTracer is a handler that reports a message refused for its
-// size to its trace destination (msgtrace.go).
-type maxPayloadTracer interface {
-	traceMaxPayload(pa *pubArgs, rest []byte)
+// hpubHandler is a handler that looks at the headers of an HPUB before
+// processing it (message tracing, msgtrace.go). A PUB does not pay for it.
+type hpubHandler interface {
+	processHPub(pa *pubArgs, payload []byte) error
+}
+
+// processHPub hands an HPUB to h.
+func processHPub(h handler, pa *pubArgs, payload []byte) error {
+	if hh, ok := h.(hpubHandler); ok {
+		return hh.processHPub(pa, payload)
+	}
+	return h.processPub(pa, payload)
 }
 
 // parser is the NATS client protocol state machine over bytes. It does no I/O
@@ -90,9 +98,6 @@ func (p *parser) parse(buf []byte, h handler) error {
 		err := p.op(line, h)
 		p.line = p.line[:0]
 		if err != nil {
-			if mp, ok := h.(maxPayloadTracer); ok && err == errParseMaxPayload {
-				mp.traceMaxPayload(&p.pa, buf[i:])
-			}
 			return err
 		}
 	}
@@ -138,6 +143,9 @@ func (p *parser) payload(buf []byte, h handler) (int, error) {
 			return 0, errParseUnknownOp
 		}
 		p.state = stateOp
+		if p.pa.hdr > 0 {
+			return need, processHPub(h, &p.pa, buf[:need-2])
+		}
 		return need, h.processPub(&p.pa, buf[:need-2])
 	}
 	if cap(p.msg) < need {
@@ -152,7 +160,12 @@ func (p *parser) payload(buf []byte, h handler) (int, error) {
 		return 0, errParseUnknownOp
 	}
 	p.state = stateOp
-	err := h.processPub(&p.pa, p.msg[:need-2])
+	var err error
+	if p.pa.hdr > 0 {
+		err = processHPub(h, &p.pa, p.msg[:need-2])
+	} else {
+		err = h.processPub(&p.pa, p.msg[:need-2])
+	}
 	if cap(p.msg) > 64*1024 {
 		p.msg = nil // do not pin a large buffer on an idle connection
 	} else {

@@ -319,7 +319,11 @@ func (c *conn) grantReplyLocked(p *userPerms, reply []byte) {
 // stays open, as in nats-server.
 func (c *conn) pubViolation(subj []byte) {
 	c.log.Warn("publish permission violation", "user", c.sec.user, "subject", string(subj))
-	c.sendSelf(errLine(fmt.Sprintf(errPubViolation, subj)))
+	text := fmt.Sprintf(errPubViolation, subj)
+	c.sendSelf(errLine(text))
+	if c.mt != nil { // a traced message: its event says why (msgtrace.go)
+		c.mt.ingressError(text)
+	}
 }
 
 // subViolation tells the client its subscription was refused.
