@@ -135,14 +135,24 @@ func decodeExport(m map[string]any) (server.Export, error) {
 			if n, err = toDuration(v); err == nil {
 				e.ResponseThreshold = time.Duration(n)
 			}
+		case "allow_trace": // message tracing carries on into the exporter
+			e.AllowTrace, err = confBool(v)
 		default:
-			err = fmt.Errorf("unknown key (want stream or service, accounts, response_type, response_threshold)")
+			err = fmt.Errorf("unknown key (want stream or service, accounts, response_type, response_threshold, allow_trace)")
 		}
 		if err != nil {
 			return e, fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	return e, nil
+}
+
+func confBool(v any) (bool, error) {
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("want true or false, got %v", v)
+	}
+	return b, nil
 }
 
 func decodeImport(m map[string]any) (server.Import, error) {
@@ -176,8 +186,10 @@ func decodeImport(m map[string]any) (server.Import, error) {
 			im.Prefix, err = confString(v)
 		case "to":
 			im.To, err = confString(v)
+		case "allow_trace": // message tracing carries on into the importer
+			im.AllowTrace, err = confBool(v)
 		default:
-			err = fmt.Errorf("unknown key (want stream or service, prefix, to)")
+			err = fmt.Errorf("unknown key (want stream or service, prefix, to, allow_trace)")
 		}
 		if err != nil {
 			return im, fmt.Errorf("%s: %w", k, err)

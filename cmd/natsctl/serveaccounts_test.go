@@ -23,13 +23,13 @@ accounts {
     users: [{user: a, password: pa}]
     exports: [
       {stream: "events.>"}
-      {service: "help.>", accounts: [B], response_type: singleton}
+      {service: "help.>", accounts: [B], response_type: singleton, allow_trace: true}
     ]
   }
   B: {
     users: [{user: b, password: pb}]
     imports: [
-      {stream: {account: A, subject: "events.>"}, prefix: fromA}
+      {stream: {account: A, subject: "events.>"}, prefix: fromA, allow_trace: true}
       {service: {account: A, subject: "help.>"}, to: "ask.>"}
     ]
   }
@@ -118,6 +118,11 @@ func TestServeAccounts_ConfigLikeNATSServer(t *testing.T) {
 		}
 		if len(cfg.Accounts) != 4 || cfg.SystemAccount != "SYS" || cfg.NoAuthUser != "b" {
 			t.Fatalf("config: %+v", cfg.Options)
+		}
+		for _, a := range cfg.Accounts {
+			if a.Name == "A" && !a.Exports[1].AllowTrace || a.Name == "B" && !a.Imports[0].AllowTrace {
+				t.Fatalf("account %s: allow_trace not read: %+v %+v", a.Name, a.Exports, a.Imports)
+			}
 		}
 		cfg.Port, cfg.HTTPPort = -1, 0
 		s, err := server.New(cfg.Options)
