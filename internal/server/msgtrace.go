@@ -130,6 +130,7 @@ type msgTrace struct {
 	dest    string
 	only    bool         // trace only: deliver nothing
 	via     *importEntry // the stream import the message is crossing, if any
+	hop     string       // this server's place in the trace: "" at the origin, else Nats-Trace-Hop
 	ingress *traceIngress
 	ev      traceEvent
 	parts   atomic.Int32 // unfinished parts: the publish, and each JetStream event
@@ -169,6 +170,20 @@ func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
 // trace cannot start is not delivered as a plain one, and a destination
 // the publisher may not publish to refuses the message (nats-server).
 func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip bool) {
+	t, skip = c.traceFor(pa, hdr, c.acc, traceKindClient)
+	if t != nil {
+		if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, []byte(t.dest)) {
+			c.pubViolation([]byte(t.dest))
+			return nil, true
+		}
+	}
+	return t, skip
+}
+
+// traceFor reads the trace a header block asks for, for a message that
+// came from c (of kind) in account acc; nil and whether to drop the
+// message when none starts (newTrace).
+func (c *conn) traceFor(pa *pubArgs, hdr []byte, acc *Account, kind int) (t *msgTrace, skip bool) {
 	if !bytes.Contains(hdr, []byte(hdrTraceDest)) {
 		return nil, false
 	}
@@ -185,13 +200,12 @@ func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip bool) {
 	if first(headers, hdrTraceOrigin) != "" || !validLiteralSubject([]byte(dest)) {
 		return nil, only
 	}
-	if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, []byte(dest)) {
-		c.pubViolation([]byte(dest))
-		return nil, true
+	t = &msgTrace{srv: c.srv, acc: acc, dest: dest, only: only}
+	if kind != traceKindClient {
+		t.hop = first(headers, hdrTraceHop)
 	}
-	t = &msgTrace{srv: c.srv, acc: c.acc, dest: dest, only: only}
 	t.ingress = &traceIngress{traceBase: traceBase{traceTypeIngress, time.Now()},
-		Kind: traceKindClient, CID: c.cid, Name: c.connName(), Account: c.acc.Name, Subject: string(pa.subject)}
+		Kind: kind, CID: c.cid, Name: c.connName(), Account: acc.Name, Subject: string(pa.subject)}
 	t.ev = traceEvent{Request: traceRequest{Header: headers, MsgSize: pa.size}, Events: []any{t.ingress}}
 	t.parts.Store(1)
 	return t, false
@@ -338,18 +352,6 @@ func (c *conn) deliverUntraced(sub *subscription, pa *pubArgs, payload []byte) b
 	ok := c.deliver(sub, pa, payload)
 	c.mt = t
 	return ok
-}
-
-// routeEgress records a message sent to (or, trace only, held back from)
-// a route. Our routes do not carry traces on, so the event says that no
-// event comes from there, in nats-server's words.
-func (t *msgTrace) routeEgress(rc *conn) {
-	e := &traceEgress{traceBase: traceBase{traceTypeEgress, time.Now()}, Kind: traceKindRouter, CID: rc.cid, Name: rc.connName()}
-	e.Error = traceErrNoSupport
-	if t.only {
-		e.Error = traceErrOnlyNoSupport
-	}
-	t.ev.Events = append(t.ev.Events, e)
 }
 
 // streamExport records a stream import carrying the message into account

@@ -71,20 +71,8 @@ func DisableTrace(hdr []byte) []byte { return setTraceDest(hdr, traceDisabled) }
 // setTraceDest is hdr with its Nats-Trace-Dest value replaced by dest, in
 // a new slice; hdr itself when it has no such header.
 func setTraceDest(hdr []byte, dest string) []byte {
-	key := []byte("\r\n" + hdrTraceDest + ":")
-	i := bytes.Index(hdr, key)
-	if i < 0 {
+	if !bytes.Contains(hdr, []byte("\r\n"+hdrTraceDest+":")) {
 		return hdr
 	}
-	start := i + len(key)
-	end := bytes.Index(hdr[start:], []byte("\r\n"))
-	if end < 0 {
-		return hdr
-	}
-	end += start
-	out := make([]byte, 0, len(hdr)+len(dest))
-	out = append(out, hdr[:start]...)
-	out = append(out, ' ')
-	out = append(out, dest...)
-	return append(out, hdr[end:]...)
+	return setHeader(hdr, hdrTraceDest, dest)
 }

@@ -57,6 +57,7 @@ type route struct {
 	self                bool // the peer is this server
 	remoteID            string
 	remoteName          string
+	traces              bool   // the peer's route protocol has message tracing
 	routeURL            string // where the peer accepts routes
 	connectURLs         []string
 	handshake           *time.Timer
@@ -104,8 +105,12 @@ type routeConnectJSON struct {
 }
 
 // routeProto is the route protocol level announced: accounts in the
-// protocol (nats-server RouteProtoV2), no message tracing.
-const routeProto = 2
+// protocol and message tracing (nats-server MsgTraceProto, after
+// RouteProtoV2): a traced message's next server sends its own event.
+const routeProto = 3
+
+// routeProtoTrace is the level from which a peer traces routed messages.
+const routeProtoTrace = 3
 
 const routeDialTimeout = 2 * time.Second
 

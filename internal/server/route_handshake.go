@@ -145,6 +145,7 @@ func (c *conn) routeInfo(arg []byte) error {
 	c.headers.Store(info.Headers)
 	c.mu.Lock()
 	r.remoteID, r.remoteName, r.routeURL, r.connectURLs = info.ID, info.Name, routeURL, info.ConnectURLs
+	r.traces = info.Proto >= routeProtoTrace
 	c.mu.Unlock()
 	if r.solicited {
 		r.awaitPong = true // registered once the peer has accepted our CONNECT

@@ -44,11 +44,9 @@ func (c *conn) sendToRoutes(r *matchResult, pa *pubArgs, payload []byte) {
 	for i := range c.rts {
 		t := &c.rts[i]
 		if c.mt != nil { // a traced message (msgtrace.go)
-			c.mt.routeEgress(t.rc)
-			if c.mt.only {
-				t.rc = nil
-				continue
-			}
+			c.writeTracedRouteMsg(t.rc, pa, payload, t.qs)
+			t.rc = nil
+			continue
 		}
 		c.writeRouteMsg(t.rc, pa, payload, t.qs)
 		t.rc = nil
@@ -101,6 +99,11 @@ func (c *conn) writeRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 // plain subscriber, and for each queue group the sender picked this server
 // for, to one random local member. Nothing is routed again.
 func (c *conn) routeMsg(pa *pubArgs, acc []byte, queues [][]byte, payload []byte) error {
+	if pa.hdr > 0 && c.mt == nil { // the headers may carry a trace (msgtrace.go)
+		if handled, err := c.traceRouteMsg(pa, acc, queues, payload); handled {
+			return err
+		}
+	}
 	c.inMsgs++
 	c.inBytes += int64(len(payload))
 	a := c.srv.lookupAccount(string(acc))
