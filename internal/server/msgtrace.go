@@ -136,9 +136,9 @@ type msgTrace struct {
 	parts   atomic.Int32 // unfinished parts: the publish, and each JetStream event
 }
 
-// processHPub is processPub for an HPUB from a client or a route (the
-// parser calls it; a PUB does not come here): it starts the trace the
-// headers ask for.
+// processHPub is processPub for a client's HPUB (the parser calls it; a
+// PUB does not come here, nor do in-process publishes or routed
+// messages, see traceRouteMsg): it starts the trace the headers ask for.
 func (c *conn) processHPub(pa *pubArgs, payload []byte) error {
 	if handled, err := c.tracePub(pa, payload); handled {
 		return err
