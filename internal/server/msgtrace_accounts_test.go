@@ -216,3 +216,39 @@ func expectPermErr(t *testing.T, errs chan error, subj string) {
 		t.Fatal("no permission violation reported")
 	}
 }
+
+func TestMsgTrace_SubscriptionDenies(t *testing.T) {
+	// A wildcard subscription of a user denied part of it is listed with
+	// nats-server's error, and does not get the message.
+	conf := `authorization {
+  users: [
+    {user: s, password: ps, permissions: {subscribe: {allow: ">", deny: "orders.secret"}}}
+    {user: p, password: pp}
+  ]
+}
+`
+	opts := func(o *server.Options) {
+		o.Auth.Users = []server.User{
+			{Username: "s", Password: "ps", Permissions: &server.Permissions{Subscribe: &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"orders.secret"}}}},
+			{Username: "p", Password: "pp"},
+		}
+	}
+	traceBoth(t, conf, opts, func(t *testing.T, url string) {
+		s := dial(t, url, nats.UserInfo("s", "ps"))
+		sub, _ := s.SubscribeSync("orders.*")
+		flush(t, s)
+		p := dial(t, url, nats.UserInfo("p", "pp"))
+		dest, events := tracer(t, p)
+		if err := p.PublishMsg(tracedMsg("orders.secret", dest, false)); err != nil {
+			t.Fatal(err)
+		}
+		want := []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, s), Sub: "orders.*", Error: "Not delivered because subscription denies this subject"}}
+		if got := egresses(nextTrace(t, events)); !equalKeys(got, want) {
+			t.Fatalf("egresses %+v, want %+v", got, want)
+		}
+		flush(t, s)
+		if n := pending(t, sub); n != 0 {
+			t.Fatalf("denied subscriber got %d messages", n)
+		}
+	})
+}
