@@ -2,10 +2,13 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // Message tracing, as nats-server 2.11+ does it (`nats trace`, ADR-41):
@@ -266,7 +269,36 @@ func (t *msgTrace) done() {
 		t.srv.log.Warn("trace event not encoded", "err", err)
 		return
 	}
-	t.srv.forward(0, t.acc, true, []byte(t.dest), nil, -1, b, nil)
+	hdr, msg := encodeTraceEvent(first(t.ev.Request.Header, "Accept-Encoding"), b)
+	t.srv.forward(0, t.acc, true, []byte(t.dest), nil, hdr, msg, nil)
+}
+
+// encodeTraceEvent compresses the event as the traced message's
+// Accept-Encoding asks, as nats-server does: snappy (or s2) in the
+// snappy-compatible framing, gzip, or for any other value none, with a
+// Content-Encoding header naming what was done ("identity" for none). It
+// returns the header length (-1 for none) and the message.
+func encodeTraceEvent(accept string, event []byte) (int, []byte) {
+	var enc string
+	var buf bytes.Buffer
+	switch a := strings.ToLower(accept); {
+	case a == "":
+		return -1, event
+	case strings.Contains(a, "snappy") || strings.Contains(a, "s2"):
+		w := s2.NewWriter(&buf, s2.WriterSnappyCompat())
+		_, _ = w.Write(event)
+		_ = w.Close()
+		enc, event = "snappy", buf.Bytes()
+	case strings.Contains(a, "gzip"):
+		w := gzip.NewWriter(&buf)
+		_, _ = w.Write(event)
+		_ = w.Close()
+		enc, event = "gzip", buf.Bytes()
+	default:
+		enc = "identity"
+	}
+	hdr := "NATS/1.0\r\nContent-Encoding: " + enc + "\r\n\r\n"
+	return len(hdr), append([]byte(hdr), event...)
 }
 
 // ingressError records why the message was refused.

@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/s2"
 	nsrv "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
@@ -413,4 +416,45 @@ func TestMsgTrace_MaxPayload(t *testing.T) {
 			t.Fatalf("event %+v", ev)
 		}
 	})
+}
+
+func TestMsgTrace_Compressed(t *testing.T) {
+	// The event is compressed as the traced message's Accept-Encoding asks
+	// (natscli asks for snappy).
+	for _, tc := range []struct{ accept, enc string }{
+		{"snappy", "snappy"}, {"gzip", "gzip"}, {"S2", "snappy"}, {"br", "identity"},
+	} {
+		t.Run(tc.accept, func(t *testing.T) {
+			traceBoth(t, "", nil, func(t *testing.T, url string) {
+				f := newFanOut(t, url)
+				m := tracedMsg("orders.new", f.dest, true)
+				m.Header.Set("Accept-Encoding", tc.accept)
+				if err := f.pub.PublishMsg(m); err != nil {
+					t.Fatal(err)
+				}
+				ev := nextMsg(t, f.events)
+				if got := ev.Header.Get("Content-Encoding"); got != tc.enc {
+					t.Fatalf("Content-Encoding %q, want %q", got, tc.enc)
+				}
+				var r io.Reader = bytes.NewReader(ev.Data)
+				switch tc.enc {
+				case "snappy":
+					r = s2.NewReader(r)
+				case "gzip":
+					zr, err := gzip.NewReader(r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					r = zr
+				}
+				data, err := io.ReadAll(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := egresses(strictTrace(t, data)); len(got) != 3 {
+					t.Fatalf("egresses %+v", got)
+				}
+			})
+		})
+	}
 }
