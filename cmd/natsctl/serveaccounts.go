@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,14 +76,51 @@ func decodeAccount(name string, raw any) (server.AccountOptions, error) {
 			ao.DefaultPermissions, err = decodePermissions(v)
 		case "jetstream":
 			// Streams are per account whatever this says (docs/accounts.md).
+		case "msg_trace", "trace_dest":
+			ao.TraceDest, ao.TraceSampling, err = decodeMsgTrace(v)
 		default:
-			err = fmt.Errorf("unknown key (want users, exports, imports, limits, default_permissions, jetstream)")
+			err = fmt.Errorf("unknown key (want users, exports, imports, limits, default_permissions, jetstream, msg_trace)")
 		}
 		if err != nil {
 			return ao, fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	return ao, nil
+}
+
+// decodeMsgTrace reads an account's msg_trace: a destination subject, or
+// {dest: subject, sampling: 1..100 or "50%"} (nats-server's forms).
+func decodeMsgTrace(v any) (dest string, sampling int, err error) {
+	if s, ok := v.(string); ok {
+		return s, 0, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", 0, fmt.Errorf("want a subject or {dest: subject, sampling: percent}, got %v", v)
+	}
+	for k, x := range m {
+		switch strings.ToLower(k) {
+		case "dest":
+			dest, err = confString(x)
+		case "sampling":
+			if s, ok := x.(string); ok {
+				sampling, err = strconv.Atoi(strings.TrimSuffix(s, "%"))
+			} else {
+				var n int64
+				n, err = toInt(x)
+				sampling = int(n)
+			}
+			if err == nil && (sampling < 1 || sampling > 100) {
+				err = fmt.Errorf("sampling %d: want 1 to 100", sampling)
+			}
+		default:
+			err = fmt.Errorf("unknown key %q (want dest, sampling)", k)
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+	return dest, sampling, nil
 }
 
 func decodeList[T any](raw any, one func(map[string]any) (T, error)) ([]T, error) {

@@ -21,6 +21,7 @@ const accountsConf = `
 accounts {
   A: {
     users: [{user: a, password: pa}]
+    msg_trace: {dest: "a.traces", sampling: "50%"}
     exports: [
       {stream: "events.>"}
       {service: "help.>", accounts: [B], response_type: singleton, allow_trace: true}
@@ -120,7 +121,7 @@ func TestServeAccounts_ConfigLikeNATSServer(t *testing.T) {
 			t.Fatalf("config: %+v", cfg.Options)
 		}
 		for _, a := range cfg.Accounts {
-			if a.Name == "A" && !a.Exports[1].AllowTrace || a.Name == "B" && !a.Imports[0].AllowTrace {
+			if a.Name == "A" && (!a.Exports[1].AllowTrace || a.TraceDest != "a.traces" || a.TraceSampling != 50) || a.Name == "B" && !a.Imports[0].AllowTrace {
 				t.Fatalf("account %s: allow_trace not read: %+v %+v", a.Name, a.Exports, a.Imports)
 			}
 		}

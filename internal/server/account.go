@@ -31,6 +31,11 @@ type AccountOptions struct {
 	Limits  AccountLimits
 	// DefaultPermissions apply to the account's users that have none.
 	DefaultPermissions *Permissions
+	// TraceDest traces the messages of the account that carry a sampled
+	// W3C traceparent header, TraceSampling percent of them (1..100; 0
+	// means 100), to this subject (nats-server msg_trace; msgtrace_w3c.go).
+	TraceDest     string
+	TraceSampling int
 }
 
 // AccountLimits cap an account; zero means unlimited (the server-wide
@@ -48,6 +53,7 @@ type Account struct {
 	Name    string
 	sl      *Sublist
 	lim     atomic.Pointer[AccountLimits] // nil: unlimited; replaced by Reload and JWT updates
+	trace   atomic.Pointer[accountTrace]  // nil: no trace_dest (msgtrace_w3c.go)
 	created time.Time
 	claims  atomic.Pointer[jwt.AccountClaims] // operator mode: the account JWT (jwt.go)
 
@@ -149,6 +155,9 @@ func buildAccounts(opts *Options, old *accountSet) (*accountSet, error) {
 			return nil, fmt.Errorf("accounts %s: limits must be 0 (unlimited) or positive", ao.Name)
 		}
 		a.setLimits(ao.Limits)
+		if err := a.setTraceDest(ao.TraceDest, ao.TraceSampling); err != nil {
+			return nil, fmt.Errorf("accounts %s: %w", ao.Name, err)
+		}
 	}
 	sysName := opts.SystemAccount
 	if sysName == "" {

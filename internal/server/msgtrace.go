@@ -159,6 +159,14 @@ func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
 	}
 	t, skip := c.newTrace(pa, payload[:pa.hdr])
 	if t == nil {
+		if c.traceDrawLost { // mark it so that no other server traces it
+			c.traceDrawLost = false
+			h := setHeader(payload[:pa.hdr], hdrTraceDest, traceDisabled)
+			marked := append(h[:len(h):len(h)], payload[pa.hdr:]...)
+			mpa := *pa
+			mpa.hdr, mpa.size = len(h), len(marked)
+			return true, c.processPub(&mpa, marked)
+		}
 		return skip, nil
 	}
 	c.mt = t
@@ -187,18 +195,36 @@ func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip bool) {
 // came from c (of kind) in account acc; nil and whether to drop the
 // message when none starts (newTrace).
 func (c *conn) traceFor(pa *pubArgs, hdr []byte, acc *Account, kind int) (t *msgTrace, skip bool) {
-	if !bytes.Contains(hdr, []byte(hdrTraceDest)) {
-		return nil, false
-	}
-	headers := traceHeaders(hdr)
-	dest := first(headers, hdrTraceDest)
-	if dest == "" || dest == traceDisabled {
-		return nil, false
+	var headers map[string][]string
+	var dest string
+	if bytes.Contains(hdr, []byte(hdrTraceDest)) {
+		headers = traceHeaders(hdr)
+		dest = first(headers, hdrTraceDest)
+		if dest == traceDisabled {
+			return nil, false
+		}
 	}
 	only := false
-	switch strings.ToLower(first(headers, hdrTraceOnly)) {
-	case "1", "true", "on":
-		only = true
+	if dest != "" {
+		switch strings.ToLower(first(headers, hdrTraceOnly)) {
+		case "1", "true", "on":
+			only = true
+		}
+	} else if acc.trace.Load() != nil { // a W3C traceparent (msgtrace_w3c.go)
+		var sampled bool
+		dest, sampled = externalTrace(acc, hdr, headers, kind)
+		if dest == "" {
+			return nil, false
+		}
+		if !sampled {
+			c.traceDrawLost = true
+			return nil, false
+		}
+		if headers == nil {
+			headers = traceHeaders(hdr)
+		}
+	} else {
+		return nil, false
 	}
 	if first(headers, hdrTraceOrigin) != "" || !validLiteralSubject([]byte(dest)) {
 		return nil, only
@@ -245,6 +271,7 @@ func (c *conn) traceMaxPayload(buf []byte) {
 		t.ingressError("maximum payload exceeded")
 		t.done()
 	}
+	c.traceDrawLost = false
 }
 
 // connName is the name a trace event gives c: the client's, or a route's
