@@ -197,7 +197,7 @@ func jwtExports(ac *jwt.AccountClaims) []*exportEntry {
 	for _, e := range ac.Exports {
 		ex := Export{Stream: string(e.Subject)}
 		if e.Type == jwt.Service {
-			ex = Export{Service: string(e.Subject), ResponseThreshold: e.ResponseThreshold}
+			ex = Export{Service: string(e.Subject), ResponseThreshold: e.ResponseThreshold, AllowTrace: e.AllowTrace}
 			switch e.ResponseType {
 			case jwt.ResponseTypeStream:
 				ex.ResponseType = "stream"
@@ -224,7 +224,7 @@ func (s *Server) wireJWTImports(a *Account, ac *jwt.AccountClaims) {
 			s.log.Warn("account import skipped: exporter not found", "account", a.Name, "exporter", im.Account)
 			continue
 		}
-		o := Import{Service: im.Type == jwt.Service, Account: im.Account, Subject: string(im.Subject)}
+		o := Import{Service: im.Type == jwt.Service, Account: im.Account, Subject: string(im.Subject), AllowTrace: im.AllowTrace}
 		switch {
 		case o.Service && im.LocalSubject != "":
 			o.To = string(im.LocalSubject)
@@ -272,6 +272,11 @@ func (a *Account) applyClaims(ac *jwt.AccountClaims) {
 		MaxSubscriptions: int(lim(ac.Limits.Subs)),
 		MaxPayload:       int32(min(lim(ac.Limits.Payload), 1<<31-1)),
 	})
+	if ac.Trace != nil && ac.Trace.Destination != "" {
+		_ = a.setTraceDest(string(ac.Trace.Destination), ac.Trace.Sampling) // the claims were validated
+	} else {
+		_ = a.setTraceDest("", 0)
+	}
 	a.claims.Store(ac)
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"testing"
 
+	"github.com/nats-io/jwt/v2"
 	nsrv "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
@@ -112,5 +113,26 @@ func TestMsgTrace_TraceParentSampling(t *testing.T) {
 		for range picked {
 			nextTrace(t, events)
 		}
+	})
+}
+
+func TestMsgTrace_TraceParentFromAccountJWT(t *testing.T) {
+	// Operator mode: the account JWT's trace settings apply.
+	w := newJWTWorld(t)
+	accJWT := w.account(func(ac *jwt.AccountClaims) {
+		ac.Trace = &jwt.MsgTrace{Destination: "acc.traces", Sampling: 100}
+	})
+	creds, _ := w.user(w.accKP, nil)
+	conf := w.conf(accJWT)
+	traceBoth(t, conf, w.options(accJWT), func(t *testing.T, url string) {
+		nc := dial(t, url, nats.UserCredentials(creds))
+		events, _ := nc.SubscribeSync("acc.traces")
+		flush(t, nc)
+		m := nats.NewMsg("work")
+		m.Header.Set("traceparent", traceParent+"01")
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		checkIngress(t, nextTrace(t, events), nc, w.accPub, "work", "")
 	})
 }
