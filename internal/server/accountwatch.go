@@ -15,8 +15,10 @@ import "github.com/nats-io/jwt/v2"
 // block (an engine recovering its files); neither runs on the message path
 // of an existing account, only on reload, on an account JWT update and on
 // the first use of an account in operator mode. They may be called before
-// Start, during or after Shutdown, and for an account the engine already
-// serves (or never served): the engine sorts that out.
+// Start, during or after Shutdown, for an account the engine already
+// serves (or never served), and (operator mode) concurrently and out of
+// order: the engine checks the account against StreamingAccounts when it
+// hears of it and sorts that out.
 type AccountWatcher interface {
 	AccountAdded(name string)
 	AccountRemoved(name string)
@@ -79,17 +81,17 @@ func (s *Server) accountsRemoved(names []string) {
 	}
 }
 
-// claimsChanged tells the engine when an account JWT update turns
-// JetStream on or off for a loaded account.
-func (s *Server) claimsChanged(a *Account, before, after *jwt.AccountClaims) {
+// claimsChanged tells the engine, after an account JWT update, whether a
+// loaded account has streams now (the update may have turned JetStream on
+// or off). It tells it every time: the engine checks the account against
+// StreamingAccounts, so concurrent updates cannot leave it behind.
+func (s *Server) claimsChanged(a *Account) {
 	as := s.accs.Load()
-	if as.byName[a.Name] != a || a == as.global || a == as.sys {
-		return
-	}
-	switch was, is := jsEnabled(before), jsEnabled(after); {
-	case is && !was:
+	switch {
+	case as.byName[a.Name] != a || a == as.global || a == as.sys:
+	case as.streamingAccount(a):
 		s.accountsAdded([]string{a.Name})
-	case was && !is:
+	default:
 		s.accountsRemoved([]string{a.Name})
 	}
 }

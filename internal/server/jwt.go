@@ -407,9 +407,8 @@ func (s *Server) updateAccountJWT(pub, tok string) error {
 	if a == nil {
 		return nil
 	}
-	before := a.claims.Load()
 	a.applyClaims(ac)
-	s.claimsChanged(a, before, ac)
+	s.claimsChanged(a)
 	for _, c := range s.snapshotConns() {
 		c.mu.Lock()
 		uc, inAcc := c.sec.uclaims, c.acc == a

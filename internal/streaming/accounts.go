@@ -84,41 +84,41 @@ func (e *Engine) startAccounts(s *server.Server) error {
 // AccountAdded implements server.AccountWatcher: start the account's
 // engine, recovering its streams. A failure is logged; the server and the
 // other accounts go on.
-func (e *Engine) AccountAdded(name string) {
-	if e.cfg.Account != "" {
-		return
-	}
-	ae := &e.accs
-	ae.opMu.Lock()
-	defer ae.opMu.Unlock()
-	if ae.state != accountsRunning || ae.byName[name] != nil {
-		return
-	}
-	if err := e.startAccountLocked(name); err != nil {
-		e.log.Error("streaming: account engine did not start; its clients get no JetStream API", "account", name, "err", err)
-		return
-	}
-	e.log.Info("streaming started for a new account", "account", name)
-}
+func (e *Engine) AccountAdded(name string) { e.syncAccount(name) }
 
 // AccountRemoved implements server.AccountWatcher: stop the account's
 // engine. Its files stay: the streams come back if the account does.
-func (e *Engine) AccountRemoved(name string) {
+func (e *Engine) AccountRemoved(name string) { e.syncAccount(name) }
+
+// syncAccount starts or stops account name's engine as the server's
+// current StreamingAccounts say, whichever change was announced: the
+// announcements of concurrent changes (operator mode) may arrive out of
+// order, the state they lead to may not.
+func (e *Engine) syncAccount(name string) {
 	if e.cfg.Account != "" {
 		return
 	}
 	ae := &e.accs
 	ae.opMu.Lock()
 	defer ae.opMu.Unlock()
-	c := ae.byName[name]
-	if c == nil {
+	if ae.state != accountsRunning {
 		return
 	}
-	ae.drop(name)
-	if err := c.Shutdown(context.Background()); err != nil {
-		e.log.Error("streaming: account engine shutdown", "account", name, "err", err)
+	want := slices.Contains(e.srv.StreamingAccounts(), name)
+	switch c := ae.byName[name]; {
+	case want && c == nil:
+		if err := e.startAccountLocked(name); err != nil {
+			e.log.Error("streaming: account engine did not start; its clients get no JetStream API", "account", name, "err", err)
+			return
+		}
+		e.log.Info("streaming started for a new account", "account", name)
+	case !want && c != nil:
+		ae.drop(name)
+		if err := c.Shutdown(context.Background()); err != nil {
+			e.log.Error("streaming: account engine shutdown", "account", name, "err", err)
+		}
+		e.log.Info("streaming stopped for a removed account; its streams stay on disk", "account", name)
 	}
-	e.log.Info("streaming stopped for a removed account; its streams stay on disk", "account", name)
 }
 
 // startAccountLocked starts account name's engine. opMu held.
