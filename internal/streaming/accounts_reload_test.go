@@ -191,3 +191,31 @@ func TestAccounts_NoEngineAfterShutdown(t *testing.T) {
 		t.Fatalf("an account added after shutdown got a store directory: %v", err)
 	}
 }
+
+// TestAccounts_JszDuringReloads reads /jsz's data while reloads add and
+// remove an account (for the race detector), and checks the end state.
+func TestAccounts_JszDuringReloads(t *testing.T) {
+	s, e := runAccounts(t, t.TempDir(), twoAccounts[:1])
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.JSZ(server.JSZOptions{Accounts: true, Streams: true, Consumers: true, Config: true})
+			e.JSInfo()
+		}
+	}()
+	for i := range 10 {
+		reload(t, s, twoAccounts[:1+i%2])
+	}
+	close(stop)
+	<-done
+	if got := s.JSZ(server.JSZOptions{Accounts: true}); len(got.AccountDetails) != 3 || got.AccountDetails[2].Name != "B" || got.Accounts != 3 {
+		t.Fatalf("after the last reload (A and B): accounts %d, details %+v", got.Accounts, got.AccountDetails)
+	}
+}
