@@ -74,6 +74,7 @@ func (e *Engine) startAccounts(s *server.Server) error {
 	ae.state = accountsRunning
 	for _, name := range s.StreamingAccounts() {
 		if err := e.startAccountLocked(name); err != nil {
+			ae.state = accountsClosed // the server does not start
 			e.stopAccountsLocked(context.Background())
 			return err
 		}
