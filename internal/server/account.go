@@ -384,13 +384,15 @@ func (a *Account) setLimits(l AccountLimits) { a.lim.Store(&l) }
 // a route's) matches the literal subject.
 func (a *Account) HasInterestIn(subject string) bool { return a.hasInterest(subject) }
 
-// StreamingAccounts are the configured accounts that get their own streams
-// (every account but the global and the system account).
+// StreamingAccounts are the accounts that get their own streams now
+// (every account but the global and the system account; in operator mode
+// the loaded ones whose JWT enables JetStream). AccountWatcher hears of
+// later changes.
 func (s *Server) StreamingAccounts() []string {
 	as := s.accs.Load()
 	var out []string
 	for _, n := range as.names() {
-		if a := as.byName[n]; a != as.global && a != as.sys {
+		if as.streamingAccount(as.byName[n]) {
 			out = append(out, n)
 		}
 	}

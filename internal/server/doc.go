@@ -52,7 +52,10 @@
 // jwt.go). The system account (sysacc.go) answers $SYS requests from
 // monitor.go's builders and publishes advisories. Lock order additions:
 // Server.reloadMu -> Server.mu -> conn.mu (Reload re-checks each client);
-// operatorState.mu, respMap.mu and sysState.mu are taken alone.
+// operatorState.mu, respMap.mu and sysState.mu are taken alone. An engine
+// that implements AccountWatcher (accountwatch.go) hears of accounts that
+// appear or go; Reload calls it holding reloadMu only, operator mode with
+// no lock held (never under operatorState.mu).
 //
 // Security (auth.go, perms.go, tls.go): a connection's permissions are an
 // atomic pointer set by its read goroutine on CONNECT and read by publishers

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/natsctl/natsctl/internal/monitorapi"
@@ -66,24 +67,68 @@ type JSZProvider interface {
 	JSInfo() monitorapi.JSInfo
 }
 
-// JSZStreamDetailer is implemented by an engine that can list its streams
-// (and their consumers) for /jsz?streams=true&consumers=true; the value is
-// encoded as the stream_detail array.
-type JSZStreamDetailer interface {
-	JSZStreams(consumers, config bool) any
+// JSZAccountDetailer is implemented by an engine that reports each
+// account's streaming for /jsz account_details.
+type JSZAccountDetailer interface {
+	// JSZAccounts lists the accounts that have streaming, sorted.
+	JSZAccounts() []string
+	// JSZAccount is one account's detail: usage and API counters and, with
+	// streams, its streams (with consumers, their consumers; with config,
+	// the configurations); nil when the account has no streaming now.
+	JSZAccount(name string, streams, consumers, config bool) *monitorapi.JSAccountDetail
 }
 
-// JSZ is the /jsz document with the details the query asks for.
-func (s *Server) JSZ(accounts, streams, consumers, config bool) monitorapi.JSInfo {
+// JSZOptions are /jsz's query parameters (nats-server's JSzOptions).
+type JSZOptions struct {
+	Account   string // acc: only this account's detail
+	Accounts  bool   // accounts: every account's detail
+	Streams   bool   // streams: with their streams (implies Accounts)
+	Consumers bool   // consumers: with the streams' consumers (implies Streams)
+	Config    bool   // config: with stream and consumer configurations
+	Offset    int    // accounts to skip (sorted by name)
+	Limit     int    // at most this many accounts; 0 means 1024
+}
+
+// JSZ is the /jsz document with the account details the options ask for,
+// chosen as nats-server chooses them: acc names one account (when it has
+// streaming, it alone is listed, whatever accounts says), accounts lists
+// all of them by name with offset and limit; streams without acc implies
+// accounts, consumers implies streams.
+func (s *Server) JSZ(o JSZOptions) monitorapi.JSInfo {
 	info := s.JSInfo()
-	if info.Disabled || !(accounts || streams || consumers) {
+	d, ok := s.opts.Engine.(JSZAccountDetailer)
+	if info.Disabled || !ok {
 		return info
 	}
-	acc := &monitorapi.JSAccountDetail{Name: globalAccount, ID: globalAccount, JetStreamStats: info.JetStreamStats}
-	if d, ok := s.opts.Engine.(JSZStreamDetailer); ok && (streams || consumers) {
-		acc.Streams = d.JSZStreams(consumers, config)
+	if o.Consumers {
+		o.Streams = true
 	}
-	info.AccountDetails = []*monitorapi.JSAccountDetail{acc}
+	if o.Streams && o.Account == "" {
+		o.Accounts = true
+	}
+	if o.Limit == 0 {
+		o.Limit = 1024
+	}
+	names := d.JSZAccounts()
+	switch {
+	case o.Account != "" && slices.Contains(names, o.Account):
+		names = []string{o.Account}
+	case o.Accounts && o.Limit > 0:
+		names = names[min(max(o.Offset, 0), len(names)):]
+		names = names[:min(o.Limit, len(names))]
+	case !o.Accounts:
+		names = nil
+	}
+	for _, n := range names {
+		if ad := d.JSZAccount(n, o.Streams, o.Consumers, o.Config); ad != nil {
+			if a := s.accs.Load().byName[n]; a != nil {
+				if ac := a.claims.Load(); ac != nil && ac.Name != "" {
+					ad.Name = ac.Name // nats-server shows the JWT's name, id the key
+				}
+			}
+			info.AccountDetails = append(info.AccountDetails, ad)
+		}
+	}
 	return info
 }
 

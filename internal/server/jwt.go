@@ -160,6 +160,9 @@ func (s *Server) resolveAccount(name string) *Account {
 	a, ac := s.loadAccount(name)
 	if a != nil && ac != nil {
 		s.wireJWTImports(a, ac) // outside op.mu: resolving exporters takes it
+		if s.accs.Load().streamingAccount(a) {
+			s.accountsAdded([]string{a.Name})
+		}
 	}
 	return a
 }
@@ -410,6 +413,7 @@ func (s *Server) updateAccountJWT(pub, tok string) error {
 		return nil
 	}
 	a.applyClaims(ac)
+	s.claimsChanged(a)
 	for _, c := range s.snapshotConns() {
 		c.mu.Lock()
 		uc, inAcc := c.sec.uclaims, c.acc == a

@@ -152,7 +152,9 @@ func (s *Server) monitorHandler() http.Handler {
 	handle(6, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		flag := func(k string) bool { b, _ := strconv.ParseBool(q.Get(k)); return b }
-		info := s.JSZ(flag("accounts"), flag("streams"), flag("consumers"), flag("config"))
+		num := func(k string) int { n, _ := strconv.Atoi(q.Get(k)); return n }
+		info := s.JSZ(JSZOptions{Account: q.Get("acc"), Accounts: flag("accounts"), Streams: flag("streams"),
+			Consumers: flag("consumers"), Config: flag("config"), Offset: num("offset"), Limit: num("limit")})
 		writeJSON(w, http.StatusOK, &info)
 	})
 	handle(7, s.handleHealthz)

@@ -38,6 +38,9 @@ func (s *Server) Reload(o Options) error {
 		return err
 	}
 	s.adoptAccounts(as)
+	added, removed := streamingDiff(old, as)
+	// A new account's engine listens before its users can log in.
+	s.accountsAdded(added)
 	s.authp.Store(auth)
 	closed := 0
 	for _, c := range s.snapshotConns() {
@@ -45,6 +48,7 @@ func (s *Server) Reload(o Options) error {
 			closed++
 		}
 	}
+	s.accountsRemoved(removed) // after their clients are gone
 	s.log.Info("configuration reloaded", "accounts", len(as.byName), "closed_connections", closed)
 	return nil
 }

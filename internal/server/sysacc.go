@@ -299,7 +299,8 @@ func (s *Server) sysRequest(subject, reply string, _, data []byte) {
 	case "ACCOUNTZ":
 		resp.Data, err = s.Accountz(req.Account)
 	case "JSZ":
-		resp.Data = s.JSZ(req.Accounts, req.Streams, req.Consumers, req.Config)
+		resp.Data = s.JSZ(JSZOptions{Account: req.Account, Accounts: req.Accounts, Streams: req.Streams,
+			Consumers: req.Consumers, Config: req.Config, Offset: req.Offset, Limit: req.Limit})
 	case "HEALTHZ":
 		resp.Data = s.Healthz()
 	case "IDZ":

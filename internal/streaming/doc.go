@@ -25,7 +25,9 @@
 //     requester's goroutine, so concurrent readers run in parallel.
 //
 // Lock order: Engine.mu (the stream table) -> stream.subMu -> the server's
-// locks (through InternalClient). The stores have their own locks and are
+// locks (through InternalClient). The global engine's accountEngines.opMu
+// (accounts.go) is held while an account's engine starts or stops, and is
+// taken before that engine's locks; accountEngines.mu is taken alone. The stores have their own locks and are
 // safe for concurrent use.
 //
 // # On disk

@@ -69,7 +69,7 @@ type Engine struct {
 
 	apiTotal, apiErrors atomic.Uint64
 
-	children []*Engine // the other accounts' engines (accounts.go)
+	accs accountEngines // the global engine's: the other accounts' engines (accounts.go)
 }
 
 // New returns an engine to put in server.Options.Engine.
@@ -157,7 +157,10 @@ func (e *Engine) Start(s *server.Server) error {
 	e.mu.Lock()
 	e.started = true
 	e.mu.Unlock()
-	s.EnableJetStream()
+	if e.cfg.Account == "" {
+		// Once: the INFO template is not written while clients connect.
+		s.EnableJetStream()
+	}
 	return e.startAccounts(s)
 }
 
@@ -207,17 +210,17 @@ func (e *Engine) closeAll() {
 // Shutdown implements server.Engine: stop taking requests, drain the
 // publish queues, sync and close every store, release the directory.
 func (e *Engine) Shutdown(ctx context.Context) error {
+	// First, even when this engine never started: no account engine may
+	// start after this (accounts.go).
+	accErr := e.stopAccounts(ctx)
 	e.mu.Lock()
 	started := e.started
 	e.started = false
 	e.mu.Unlock()
 	if !started || !e.stopped.CompareAndSwap(false, true) {
-		return nil
+		return accErr
 	}
-	var errs []error
-	for _, c := range e.children {
-		errs = append(errs, c.Shutdown(ctx))
-	}
+	errs := []error{accErr}
 	e.ic.Close()
 	close(e.quit)
 	e.wg.Wait()

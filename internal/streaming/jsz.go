@@ -1,6 +1,8 @@
 package streaming
 
 import (
+	"math"
+	"slices"
 	"time"
 
 	"github.com/natsctl/natsctl/internal/monitorapi"
@@ -14,7 +16,7 @@ import (
 // through server.JSInfo.
 func (e *Engine) JSInfo() monitorapi.JSInfo {
 	info := e.ownJSInfo()
-	for _, c := range e.children { // set before Start returns, read-only after
+	for _, c := range e.accountEngines() {
 		ci := c.ownJSInfo()
 		if ci.Disabled {
 			continue
@@ -71,4 +73,61 @@ func (e *Engine) ownJSInfo() monitorapi.JSInfo {
 	info.Accounts, info.Total = 1, 1
 	info.API = monitorapi.JetStreamAPIStats{Level: apiLevel, Total: e.apiTotal.Load(), Errors: e.apiErrors.Load(), Inflight: uint64(len(e.apiQ))}
 	return info
+}
+
+// globalAccount is the name nats-server and /jsz give the global account.
+const globalAccount = "$G"
+
+// JSZAccounts implements server.JSZAccountDetailer: the accounts with a
+// running engine, sorted.
+func (e *Engine) JSZAccounts() []string {
+	e.mu.RLock()
+	started := e.started
+	e.mu.RUnlock()
+	var out []string
+	if started {
+		out = append(out, globalAccount)
+	}
+	for _, c := range e.accountEngines() {
+		out = append(out, c.cfg.Account)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// JSZAccount implements server.JSZAccountDetailer: account name's entry of
+// account_details, in nats-server's AccountDetail shape (usage and API
+// counters; no API level, account count or HA assets, which nats-server
+// reports only in the totals).
+func (e *Engine) JSZAccount(name string, streams, consumers, config bool) *monitorapi.JSAccountDetail {
+	var ae *Engine
+	if name == globalAccount {
+		ae = e
+	} else {
+		for _, c := range e.accountEngines() {
+			if c.cfg.Account == name {
+				ae = c
+			}
+		}
+	}
+	if ae == nil {
+		return nil
+	}
+	ji := ae.ownJSInfo()
+	if ji.Disabled {
+		return nil
+	}
+	d := &monitorapi.JSAccountDetail{Name: name, ID: name, JetStreamStats: monitorapi.JetStreamStats{
+		Memory: ji.Memory, Store: ji.Store,
+		// No account has a reservation of its own: nats-server reports
+		// such an account's unlimited (-1) limits as the largest uint64.
+		ReservedMemory: math.MaxUint64, ReservedStore: math.MaxUint64,
+		API: monitorapi.JetStreamAPIStats{Total: ji.API.Total, Errors: ji.API.Errors},
+	}}
+	if streams {
+		if sd := ae.JSDetails(consumers, config); len(sd) > 0 {
+			d.Streams = sd
+		}
+	}
+	return d
 }

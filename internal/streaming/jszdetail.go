@@ -4,8 +4,8 @@ import "time"
 
 // /jsz details (nats-server monitor.go: JSInfo.account_details[].
 // stream_detail[], with consumer_detail when ?consumers=true). The engine
-// builds them; the monitor embeds them under its account detail (natsctl
-// has one account).
+// builds them; the monitor embeds them under each account's detail
+// (jsz.go: JSZAccount).
 
 // StreamDetail is one entry of stream_detail.
 type StreamDetail struct {
@@ -34,9 +34,6 @@ type ConsumerDetail struct {
 	PushBound      bool            `json:"push_bound,omitempty"`
 	TS             time.Time       `json:"ts"`
 }
-
-// JSZStreams is JSDetails for the server's /jsz handler.
-func (e *Engine) JSZStreams(consumers, config bool) any { return e.JSDetails(consumers, config) }
 
 // JSDetails returns the stream details for /jsz?streams=true; with
 // consumers, each stream's consumer details; with config, the

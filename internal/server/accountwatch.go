@@ -1,0 +1,97 @@
+package server
+
+import "github.com/nats-io/jwt/v2"
+
+// AccountWatcher is implemented by an engine that serves each account
+// apart (the streaming engine starts one engine per account): the server
+// tells it about the streaming accounts (StreamingAccounts) that appear or
+// go while it runs, so that an account added by a reload or resolved in
+// operator mode gets its streams without a restart.
+//
+// AccountAdded runs after the new account set is published (the account
+// can be looked up) and, on reload, before the account's users can log
+// in, so that their first JetStream request finds the engine listening.
+// AccountRemoved runs after the account's clients were closed. Either may
+// block (an engine recovering its files); neither runs on the message path
+// of an existing account, only on reload, on an account JWT update and on
+// the first use of an account in operator mode. They may be called before
+// Start, during or after Shutdown, for an account the engine already
+// serves (or never served), and (operator mode) concurrently and out of
+// order: the engine checks the account against StreamingAccounts when it
+// hears of it and sorts that out.
+type AccountWatcher interface {
+	AccountAdded(name string)
+	AccountRemoved(name string)
+}
+
+// accountWatcher is the engine's AccountWatcher, nil when none.
+func (s *Server) accountWatcher() AccountWatcher {
+	w, _ := s.opts.Engine.(AccountWatcher)
+	return w
+}
+
+// streamingAccount reports whether a gets its own streams: every account
+// but the global and the system account; in operator mode only one whose
+// JWT enables JetStream (memory or disk storage limit not zero), as in
+// nats-server.
+func (as *accountSet) streamingAccount(a *Account) bool {
+	if a == as.global || a == as.sys {
+		return false
+	}
+	return jsEnabled(a.claims.Load())
+}
+
+// jsEnabled reports whether account claims enable JetStream; true without
+// claims (accounts of the config file).
+func jsEnabled(ac *jwt.AccountClaims) bool {
+	return ac == nil || ac.Limits.IsJSEnabled()
+}
+
+// streamingDiff lists the streaming accounts of now that old did not have
+// (added) and those of old that now has not (removed), by name, sorted.
+func streamingDiff(old, now *accountSet) (added, removed []string) {
+	for _, n := range now.names() {
+		if a := now.byName[n]; now.streamingAccount(a) && (old.byName[n] != a || !old.streamingAccount(a)) {
+			added = append(added, n)
+		}
+	}
+	for _, n := range old.names() {
+		if a := old.byName[n]; old.streamingAccount(a) && (now.byName[n] != a || !now.streamingAccount(a)) {
+			removed = append(removed, n)
+		}
+	}
+	return added, removed
+}
+
+// accountsAdded tells the engine about new streaming accounts.
+func (s *Server) accountsAdded(names []string) {
+	if w := s.accountWatcher(); w != nil {
+		for _, n := range names {
+			w.AccountAdded(n)
+		}
+	}
+}
+
+// accountsRemoved tells the engine about streaming accounts that are gone.
+func (s *Server) accountsRemoved(names []string) {
+	if w := s.accountWatcher(); w != nil {
+		for _, n := range names {
+			w.AccountRemoved(n)
+		}
+	}
+}
+
+// claimsChanged tells the engine, after an account JWT update, whether a
+// loaded account has streams now (the update may have turned JetStream on
+// or off). It tells it every time: the engine checks the account against
+// StreamingAccounts, so concurrent updates cannot leave it behind.
+func (s *Server) claimsChanged(a *Account) {
+	as := s.accs.Load()
+	switch {
+	case as.byName[a.Name] != a || a == as.global || a == as.sys:
+	case as.streamingAccount(a):
+		s.accountsAdded([]string{a.Name})
+	default:
+		s.accountsRemoved([]string{a.Name})
+	}
+}
