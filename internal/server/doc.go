@@ -23,6 +23,16 @@
 // for a moment (monitor.go). Closed connections are kept in a bounded ring
 // (closedconns.go).
 //
+// # Message tracing
+//
+// A message whose headers ask for a trace (msgtrace*.go, nats-server's
+// Nats-Trace-Dest or a sampled traceparent) is followed on its
+// publisher's read goroutine through c.mt: deliveries, imports and routes
+// record events in it, and the event is published when processing ends.
+// A stream that takes the message finishes its own event on the stream's
+// goroutine; an atomic count of unfinished parts decides who sends. A PUB
+// without headers pays one branch in the parser and one in deliver.
+//
 // # Routes (clustering)
 //
 // A route is a conn with route set (route*.go): the same write goroutine
