@@ -45,91 +45,81 @@ func traceAccounts(allowTrace bool) (string, func(*server.Options)) {
 }
 
 func TestMsgTrace_StreamImport(t *testing.T) {
-	for _, allow := range []bool{true, false} {
-		for _, only := range []bool{false, true} {
-			name := map[bool]string{true: "allow_trace", false: "no_allow_trace"}[allow] + map[bool]string{true: "/only", false: ""}[only]
-			t.Run(name, func(t *testing.T) {
-				conf, opts := traceAccounts(allow)
-				traceBoth(t, conf, opts, func(t *testing.T, url string) {
-					a := dial(t, url, nats.UserInfo("a", "pa"), nats.Name("pub-a"))
-					b := dial(t, url, nats.UserInfo("b", "pb"), nats.Name("sub-b"))
-					sub, _ := b.SubscribeSync("fromA.events.>")
-					flush(t, b)
-					dest, events := tracer(t, a)
-					if err := a.PublishMsg(tracedMsg("events.x", dest, only)); err != nil {
-						t.Fatal(err)
-					}
-					ev := nextTrace(t, events)
-					checkIngress(t, ev, a, "A", "events.x", "")
-					se := ev.StreamExports()
-					if len(se) != 1 || se[0].Account != "B" || se[0].To != "fromA.events.x" {
-						t.Fatalf("stream export events %+v", se)
-					}
-					var want []egressKey
-					if allow {
-						// Named as nats-server's copy of the subscription in
-						// the exporter: on the import's subject.
-						want = []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, b), Acc: "B", Sub: "events.>"}}
-					}
-					if got := egresses(ev); !equalKeys(got, want) {
-						t.Fatalf("egresses %+v, want %+v", got, want)
-					}
-					flush(t, b)
-					if n := pending(t, sub); n != map[bool]int{true: 0, false: 1}[only] {
-						t.Fatalf("importer got %d messages", n)
-					}
-				})
-			})
-		}
-	}
+	eachAllowOnly(t, func(t *testing.T, allow, only bool) {
+		conf, opts := traceAccounts(allow)
+		traceBoth(t, conf, opts, func(t *testing.T, url string) {
+			a := dial(t, url, nats.UserInfo("a", "pa"), nats.Name("pub-a"))
+			b := dial(t, url, nats.UserInfo("b", "pb"), nats.Name("sub-b"))
+			sub, _ := b.SubscribeSync("fromA.events.>")
+			flush(t, b)
+			dest, events := tracer(t, a)
+			if err := a.PublishMsg(tracedMsg("events.x", dest, only)); err != nil {
+				t.Fatal(err)
+			}
+			ev := nextTrace(t, events)
+			checkIngress(t, ev, a, "A", "events.x", "")
+			se := ev.StreamExports()
+			if len(se) != 1 || se[0].Account != "B" || se[0].To != "fromA.events.x" {
+				t.Fatalf("stream export events %+v", se)
+			}
+			var want []egressKey
+			if allow {
+				// Named as nats-server's copy of the subscription in
+				// the exporter: on the import's subject.
+				want = []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, b), Acc: "B", Sub: "events.>"}}
+			}
+			if got := egresses(ev); !equalKeys(got, want) {
+				t.Fatalf("egresses %+v, want %+v", got, want)
+			}
+			flush(t, b)
+			if n := pending(t, sub); n != map[bool]int{true: 0, false: 1}[only] {
+				t.Fatalf("importer got %d messages", n)
+			}
+		})
+	})
 }
 
 func TestMsgTrace_ServiceImport(t *testing.T) {
-	for _, allow := range []bool{true, false} {
-		for _, only := range []bool{false, true} {
-			name := map[bool]string{true: "allow_trace", false: "no_allow_trace"}[allow] + map[bool]string{true: "/only", false: ""}[only]
-			t.Run(name, func(t *testing.T) {
-				conf, opts := traceAccounts(allow)
-				traceBoth(t, conf, opts, func(t *testing.T, url string) {
-					a := dial(t, url, nats.UserInfo("a", "pa"), nats.Name("service-a"))
-					b := dial(t, url, nats.UserInfo("b", "pb"), nats.Name("client-b"))
-					svc, _ := a.SubscribeSync("help.>")
-					flush(t, a)
-					dest, events := tracer(t, b)
-					if err := b.PublishMsg(tracedMsg("ask.me", dest, only)); err != nil {
-						t.Fatal(err)
-					}
-					ev := nextTrace(t, events)
-					checkIngress(t, ev, b, "B", "ask.me", "")
-					si := ev.ServiceImports()
-					if len(si) != 1 || si[0].Account != "A" || si[0].From != "ask.me" || si[0].To != "help.me" {
-						t.Fatalf("service import events %+v", si)
-					}
-					var want []egressKey
-					if allow {
-						want = []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, a), Acc: "A", Sub: "help.>"}}
-					}
-					if got := egresses(ev); !equalKeys(got, want) {
-						t.Fatalf("egresses %+v, want %+v", got, want)
-					}
-					flush(t, a)
-					if only {
-						if n := pending(t, svc); n != 0 {
-							t.Fatalf("service got %d messages", n)
-						}
-						return
-					}
-					m := nextMsg(t, svc)
-					// Traced on, the exporter's copy names a response subject
-					// leading back to the destination; not, it says so.
-					got := m.Header.Get(nsrv.MsgTraceDest)
-					if allow && !strings.HasPrefix(got, "_R_.") || !allow && got != "trace disabled" {
-						t.Fatalf("exporter's %s: %q", nsrv.MsgTraceDest, got)
-					}
-				})
-			})
-		}
-	}
+	eachAllowOnly(t, func(t *testing.T, allow, only bool) {
+		conf, opts := traceAccounts(allow)
+		traceBoth(t, conf, opts, func(t *testing.T, url string) {
+			a := dial(t, url, nats.UserInfo("a", "pa"), nats.Name("service-a"))
+			b := dial(t, url, nats.UserInfo("b", "pb"), nats.Name("client-b"))
+			svc, _ := a.SubscribeSync("help.>")
+			flush(t, a)
+			dest, events := tracer(t, b)
+			if err := b.PublishMsg(tracedMsg("ask.me", dest, only)); err != nil {
+				t.Fatal(err)
+			}
+			ev := nextTrace(t, events)
+			checkIngress(t, ev, b, "B", "ask.me", "")
+			si := ev.ServiceImports()
+			if len(si) != 1 || si[0].Account != "A" || si[0].From != "ask.me" || si[0].To != "help.me" {
+				t.Fatalf("service import events %+v", si)
+			}
+			var want []egressKey
+			if allow {
+				want = []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, a), Acc: "A", Sub: "help.>"}}
+			}
+			if got := egresses(ev); !equalKeys(got, want) {
+				t.Fatalf("egresses %+v, want %+v", got, want)
+			}
+			flush(t, a)
+			if only {
+				if n := pending(t, svc); n != 0 {
+					t.Fatalf("service got %d messages", n)
+				}
+				return
+			}
+			m := nextMsg(t, svc)
+			// Traced on, the exporter's copy names a response subject
+			// leading back to the destination; not, it says so.
+			got := m.Header.Get(nsrv.MsgTraceDest)
+			if allow && !strings.HasPrefix(got, "_R_.") || !allow && got != "trace disabled" {
+				t.Fatalf("exporter's %s: %q", nsrv.MsgTraceDest, got)
+			}
+		})
+	})
 }
 
 func equalKeys(a, b []egressKey) bool {
@@ -251,4 +241,15 @@ func TestMsgTrace_SubscriptionDenies(t *testing.T) {
 			t.Fatalf("denied subscriber got %d messages", n)
 		}
 	})
+}
+
+// eachAllowOnly runs f as a subtest for each combination of allow_trace on
+// the import and Nats-Trace-Only on the message.
+func eachAllowOnly(t *testing.T, f func(t *testing.T, allow, only bool)) {
+	for _, allow := range []bool{true, false} {
+		for _, only := range []bool{false, true} {
+			name := map[bool]string{true: "allow_trace", false: "no_allow_trace"}[allow] + map[bool]string{true: "/only", false: ""}[only]
+			t.Run(name, func(t *testing.T) { f(t, allow, only) })
+		}
+	}
 }
