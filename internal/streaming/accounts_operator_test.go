@@ -124,15 +124,7 @@ func TestAccounts_OperatorMode(t *testing.T) {
 
 	connect := func(s *server.Server, creds string) jetstream.JetStream {
 		t.Helper()
-		nc, err := nats.Connect(s.ClientURL(), nats.UserCredentials(creds))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, js := connectURLJS(t, s.ClientURL(), nats.UserCredentials(creds))
 		return js
 	}
 	japp := connect(s, appCreds)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natsctl/natsctl/internal/server"
@@ -26,15 +25,7 @@ func TestAccounts_StreamsLivePerAccount(t *testing.T) {
 		}
 	})
 	js := func(user, pass string) jetstream.JetStream {
-		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, pass))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		j, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, j := userJS(t, s.ClientURL(), user, pass)
 		return j
 	}
 	ja, jb := js("a", "pa"), js("b", "pb")
@@ -72,15 +63,7 @@ func TestAccounts_JSInfoSumsAccounts(t *testing.T) {
 		o.AuthTimeout = 20 * time.Second
 		o.Accounts = []server.AccountOptions{{Name: "A", Users: []server.User{{Username: "a", Password: "pa"}}}}
 	})
-	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("a", "pa"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := userJS(t, s.ClientURL(), "a", "pa")
 	mustCreate(t, js, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}})
 	publishN(t, js, "s", 2)
 	info := s.JSInfo()

@@ -43,16 +43,7 @@ func runAccounts(t *testing.T, dir string, accounts []server.AccountOptions, opt
 // userJS connects nats.go as user/pass and returns its jetstream API.
 func userJS(t *testing.T, url, user, pass string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(url, append([]nats.Option{nats.UserInfo(user, pass)}, opts...)...)
-	if err != nil {
-		t.Fatalf("connect as %s: %v", user, err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
+	return connectURLJS(t, url, append([]nats.Option{nats.UserInfo(user, pass)}, opts...)...)
 }
 
 // getJsz fetches /jsz with query and decodes it strictly into

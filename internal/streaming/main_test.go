@@ -37,9 +37,9 @@ func natsServerJS(t testing.TB) (*nats.Conn, jetstream.JetStream) {
 	return connectURLJS(t, natsservertest.Start(t, "-js", "-sd", t.TempDir()).ClientURL)
 }
 
-func connectURLJS(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+func connectURLJS(t testing.TB, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
+	nc, err := nats.Connect(url, append([]nats.Option{nats.Timeout(5 * time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
