@@ -239,8 +239,8 @@ func runPub(ctx context.Context, o *pubOptions) error {
 			}
 		}
 	}
-	if err := finalFlush(ctx, nc); err != nil {
-		if errors.Is(err, errInterruptedDisconnected) {
+	if err := nc.FlushBeforeExit(ctx, defaultTimeout); err != nil {
+		if errors.Is(err, client.ErrInterruptedDisconnected) {
 			return fmt.Errorf("%w: %d messages published, the last not confirmed", err, published)
 		}
 		return fmt.Errorf("flush: %w", err)
@@ -264,25 +264,4 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-var errInterruptedDisconnected = errors.New("interrupted while disconnected from the server")
-
-// finalFlush confirms what was published. It outlives an interrupt (ctx),
-// so that Ctrl-C still delivers what was sent, but not while disconnected:
-// it would wait for a server that may not come back, and Ctrl-C must stop
-// at once. Then it returns errInterruptedDisconnected.
-func finalFlush(ctx context.Context, nc *client.Conn) error {
-	fctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
-	defer cancel()
-	defer context.AfterFunc(ctx, func() {
-		if !nc.IsConnected() {
-			cancel()
-		}
-	})()
-	err := nc.Flush(fctx)
-	if err != nil && ctx.Err() != nil && !nc.IsConnected() {
-		return errInterruptedDisconnected
-	}
-	return err
 }

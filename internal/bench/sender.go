@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -110,19 +111,10 @@ func (e *Env) send(ctx context.Context, nc *client.Conn, s sendSpec) (ClientStat
 	if !s.warmup {
 		e.sent.Add(sent - flushed)
 	}
-	// The last flush outlives an interrupt, so that what was sent is
-	// counted, but not while disconnected: it would wait for a server that
-	// may not come back, and Ctrl-C must stop at once.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.RecvTimeout+10*time.Second)
-	defer cancel()
-	defer context.AfterFunc(ctx, func() {
-		if !nc.IsConnected() {
-			cancel()
-		}
-	})()
-	if err := nc.Flush(fctx); err != nil {
-		if ctx.Err() != nil && !nc.IsConnected() {
-			return st, fmt.Errorf("%s: interrupted while disconnected from the server: %d messages sent, the last not confirmed", s.name, sent)
+	// What was sent is counted even after Ctrl-C, unless disconnected.
+	if err := nc.FlushBeforeExit(ctx, e.RecvTimeout+10*time.Second); err != nil {
+		if errors.Is(err, client.ErrInterruptedDisconnected) {
+			return st, fmt.Errorf("%s: %w: %d messages sent, the last not confirmed", s.name, err, sent)
 		}
 		return st, fmt.Errorf("%s: flush: %w", s.name, err)
 	}

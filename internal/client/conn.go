@@ -576,6 +576,27 @@ func (c *Conn) FlushTimeout(d time.Duration) error {
 	return c.Flush(ctx)
 }
 
+// FlushBeforeExit is the flush a program makes before it stops: it
+// confirms what was published, within timeout, even after ctx (the
+// program's interrupt) is cancelled, so that Ctrl-C still delivers what
+// was sent. But not while disconnected: it would wait for a server that
+// may not come back, and Ctrl-C must stop at once; it then returns
+// ErrInterruptedDisconnected.
+func (c *Conn) FlushBeforeExit(ctx context.Context, timeout time.Duration) error {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	defer context.AfterFunc(ctx, func() {
+		if !c.IsConnected() {
+			cancel()
+		}
+	})()
+	err := c.Flush(fctx)
+	if err != nil && ctx.Err() != nil && !c.IsConnected() {
+		return ErrInterruptedDisconnected
+	}
+	return err
+}
+
 // RTT measures one PING/PONG round trip.
 func (c *Conn) RTT(ctx context.Context) (time.Duration, error) {
 	start := time.Now()

@@ -32,6 +32,9 @@ var (
 var (
 	// ErrConnectionReconnecting: Drain found no server to flush to.
 	ErrConnectionReconnecting = errors.New("nats: connection reconnecting")
+	// ErrInterruptedDisconnected: FlushBeforeExit was interrupted with no
+	// server to confirm the last publishes.
+	ErrInterruptedDisconnected = errors.New("interrupted while disconnected from the server")
 	// ErrNoInfo: the server sent no INFO line (wrapped with why: a timeout,
 	// EOF). A server that does TLS first sends nothing until TLS starts.
 	ErrNoInfo = errors.New("nats: no INFO from the server")
