@@ -121,12 +121,8 @@ func (c *conn) deliver(sub *subscription, pa *pubArgs, payload []byte) bool {
 		if pa.hdr >= 0 {
 			h, data = payload[:pa.hdr], payload[pa.hdr:]
 		}
-		if sub.rhandler != nil {
-			sub.rhandler(c.requester(), string(pa.subject), string(pa.reply), h, data)
-			return true
-		}
-		if sub.thandler != nil { // an untraced message (deliverTraced calls traced ones)
-			sub.thandler(Trace{}, string(pa.subject), string(pa.reply), h, data)
+		if sub.dhandler != nil { // an untraced message (deliverTraced calls traced ones)
+			sub.dhandler(c.requester(), Trace{}, string(pa.subject), string(pa.reply), h, data)
 			return true
 		}
 		sub.handler(string(pa.subject), string(pa.reply), h, data)

@@ -102,14 +102,17 @@ func newInternalConn(s *Server) *conn {
 // Subscribe registers h for subject (wildcards allowed) and, when queue is
 // not empty, as a member of that queue group.
 func (ic *InternalClient) Subscribe(subject, queue string, h MsgHandler) (*InternalSub, error) {
-	return ic.subscribe(subject, queue, h, nil, nil)
+	return ic.subscribe(subject, queue, h, nil)
 }
 
 // SubscribeRequests is Subscribe for a handler that needs to know who
-// published (one clientInfo copy per message: for API requests, not for
-// message traffic).
+// published. Like a plain handler it does not see trace-only messages.
 func (ic *InternalClient) SubscribeRequests(subject, queue string, h RequestHandler) (*InternalSub, error) {
-	return ic.subscribe(subject, queue, func(string, string, []byte, []byte) {}, h, nil)
+	return ic.subscribe(subject, queue, nil, func(from Requester, tr Trace, subject, reply string, hdr, data []byte) {
+		if !tr.Only() {
+			h(from, subject, reply, hdr, data)
+		}
+	})
 }
 
 // SubscribeTraced is Subscribe for a handler that takes part in message
@@ -117,17 +120,29 @@ func (ic *InternalClient) SubscribeRequests(subject, queue string, h RequestHand
 // when the message is not traced. Unlike other in-process handlers it is
 // also called for a trace-only message, which it must not act on.
 func (ic *InternalClient) SubscribeTraced(subject, queue string, h TracedHandler) (*InternalSub, error) {
-	return ic.subscribe(subject, queue, func(string, string, []byte, []byte) {}, nil, h)
+	return ic.subscribe(subject, queue, nil, func(_ Requester, tr Trace, subject, reply string, hdr, data []byte) {
+		h(tr, subject, reply, hdr, data)
+	})
 }
 
-func (ic *InternalClient) subscribe(subject, queue string, h MsgHandler, rh RequestHandler, th TracedHandler) (*InternalSub, error) {
+// deliveryHandler is how SubscribeRequests and SubscribeTraced handlers
+// are called: with the publisher and the trace of the message (the zero
+// Trace when it is not traced, and then for a trace-only one too).
+type deliveryHandler func(from Requester, tr Trace, subject, reply string, hdr, data []byte)
+
+// subscribe registers an in-process subscription calling h, or dh when
+// it is set.
+func (ic *InternalClient) subscribe(subject, queue string, h MsgHandler, dh deliveryHandler) (*InternalSub, error) {
+	if dh != nil {
+		h = func(string, string, []byte, []byte) {} // marks it in-process; dh is called
+	}
 	if !validSubject([]byte(subject)) || (queue != "" && !validQueue([]byte(queue))) {
 		return nil, ErrBadSubject
 	}
 	ic.mu.Lock()
 	ic.next++
 	sid := uitoa(ic.next)
-	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, rhandler: rh, thandler: th, acc: ic.acc}
+	sub := &subscription{c: ic.c, subject: subject, queue: queue, sid: sid, handler: h, dhandler: dh, acc: ic.acc}
 	ic.c.subs[sid] = sub
 	ic.mu.Unlock()
 	ic.acc.sl.Insert(sub)

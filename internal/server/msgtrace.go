@@ -362,12 +362,12 @@ func (c *conn) deliverTraced(sub *subscription, pa *pubArgs, payload []byte) boo
 		return c.forwardImport(sub, pa, payload) // records its own event (imports.go)
 	case sc.route != nil:
 		return c.addRouteTarget(sub) // recorded when sent (route_msg.go)
-	case sub.thandler != nil: // the streaming engine: adds its own event
+	case sub.dhandler != nil: // the streaming engine: a stream adds its own event
 		h, data := []byte(nil), payload
 		if pa.hdr >= 0 {
 			h, data = payload[:pa.hdr], payload[pa.hdr:]
 		}
-		sub.thandler(Trace{t}, string(pa.subject), string(pa.reply), h, data)
+		sub.dhandler(c.requester(), Trace{t}, string(pa.subject), string(pa.reply), h, data)
 		return true
 	case sub.handler != nil: // other in-process subscribers: no event
 		if t.only {

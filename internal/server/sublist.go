@@ -15,12 +15,10 @@ type subscription struct {
 	max     atomic.Int64 // auto-unsubscribe after max deliveries; 0 = unlimited
 	nm      atomic.Int64 // messages delivered
 	handler MsgHandler   // set for in-process subscriptions: called instead of queueing bytes
-	// rhandler, when set (with handler), is called instead of handler,
-	// with the publisher (internal.go SubscribeRequests).
-	rhandler RequestHandler
-	// thandler, when set (with handler), is called instead of handler,
-	// with the message's trace (internal.go SubscribeTraced).
-	thandler TracedHandler
+	// dhandler, when set (with handler), is called instead of handler,
+	// with the publisher and the trace (internal.go SubscribeRequests,
+	// SubscribeTraced).
+	dhandler deliveryHandler
 	qw       int32        // a route's queue interest: member count on that server (route_interest.go)
 	acc      *Account     // the account whose Sublist holds it; set before Insert
 	imp      *importEntry // set for an import's subscription: delivery forwards to another account (imports.go)
