@@ -53,7 +53,6 @@ type conn struct {
 	hops              int           // import forwarders: accounts crossed so far (imports.go)
 	noRoute           bool          // import forwarders: deliver locally only
 	mt                *msgTrace     // the trace of the message being delivered, if any (msgtrace.go)
-	traceDrawLost     bool          // newTrace: a traceparent message not picked by sampling (msgtrace_w3c.go)
 
 	// acc is the connection's account: $G until authentication binds it to
 	// another (account.go). Written by the read goroutine under mu; read by

@@ -157,14 +157,10 @@ func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
 		// publisher or a route: they do not start traces.
 		return false, nil
 	}
-	t, skip := c.newTrace(pa, payload[:pa.hdr])
+	t, skip, drawLost := c.newTrace(pa, payload[:pa.hdr])
 	if t == nil {
-		if c.traceDrawLost { // mark it so that no other server traces it
-			c.traceDrawLost = false
-			h := setHeader(payload[:pa.hdr], hdrTraceDest, traceDisabled)
-			marked := append(h[:len(h):len(h)], payload[pa.hdr:]...)
-			mpa := *pa
-			mpa.hdr, mpa.size = len(h), len(marked)
+		if drawLost { // mark it so that no other server traces it
+			mpa, marked := withHeader(pa, payload, hdrTraceDest, traceDisabled)
 			return true, c.processPub(&mpa, marked)
 		}
 		return skip, nil
@@ -180,28 +176,31 @@ func (c *conn) tracePub(pa *pubArgs, payload []byte) (handled bool, err error) {
 // returns nil and whether to drop the message: a trace-only message whose
 // trace cannot start is not delivered as a plain one, and a destination
 // the publisher may not publish to refuses the message (nats-server).
-func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip bool) {
-	t, skip = c.traceFor(pa, hdr, c.acc, traceKindClient)
+// drawLost: a W3C traceparent message the account's sampling did not
+// pick (msgtrace_w3c.go), to be marked so that no other server traces it.
+func (c *conn) newTrace(pa *pubArgs, hdr []byte) (t *msgTrace, skip, drawLost bool) {
+	t, skip, drawLost = c.traceFor(pa, hdr, c.acc, traceKindClient)
 	if t != nil {
 		if p := c.sec.perms.Load(); p != nil && !c.checkPublish(p, []byte(t.dest)) {
 			c.pubViolation([]byte(t.dest))
-			return nil, true
+			return nil, true, false
 		}
 	}
-	return t, skip
+	return t, skip, drawLost
 }
 
 // traceFor reads the trace a header block asks for, for a message that
 // came from c (of kind) in account acc; nil and whether to drop the
-// message when none starts (newTrace).
-func (c *conn) traceFor(pa *pubArgs, hdr []byte, acc *Account, kind int) (t *msgTrace, skip bool) {
+// message, or whether it lost the sampling draw, when none starts
+// (newTrace).
+func (c *conn) traceFor(pa *pubArgs, hdr []byte, acc *Account, kind int) (t *msgTrace, skip, drawLost bool) {
 	var headers map[string][]string
 	var dest string
 	if bytes.Contains(hdr, []byte(hdrTraceDest)) {
 		headers = traceHeaders(hdr)
 		dest = first(headers, hdrTraceDest)
 		if dest == traceDisabled {
-			return nil, false
+			return nil, false, false
 		}
 	}
 	only := false
@@ -214,20 +213,19 @@ func (c *conn) traceFor(pa *pubArgs, hdr []byte, acc *Account, kind int) (t *msg
 		var sampled bool
 		dest, sampled = externalTrace(acc, hdr, headers, kind)
 		if dest == "" {
-			return nil, false
+			return nil, false, false
 		}
 		if !sampled {
-			c.traceDrawLost = true
-			return nil, false
+			return nil, false, true
 		}
 		if headers == nil {
 			headers = traceHeaders(hdr)
 		}
 	} else {
-		return nil, false
+		return nil, false, false
 	}
 	if first(headers, hdrTraceOrigin) != "" || !validLiteralSubject([]byte(dest)) {
-		return nil, only
+		return nil, only, false
 	}
 	t = &msgTrace{srv: c.srv, acc: acc, dest: dest, only: only}
 	if kind != traceKindClient {
@@ -237,7 +235,7 @@ func (c *conn) traceFor(pa *pubArgs, hdr []byte, acc *Account, kind int) (t *msg
 		Kind: kind, CID: c.cid, Name: c.connName(), Account: acc.Name, Subject: string(pa.subject)}
 	t.ev = traceEvent{Request: traceRequest{Header: headers, MsgSize: pa.size}, Events: []any{t.ingress}}
 	t.parts.Store(1)
-	return t, false
+	return t, false, false
 }
 
 // traceMaxPayload sends the event of an HPUB refused for its size before
@@ -267,11 +265,10 @@ func (c *conn) traceMaxPayload(buf []byte) {
 		return
 	}
 	rest := buf[start+nl+1:]
-	if t, _ := c.newTrace(pa, rest[:min(len(rest), pa.hdr)]); t != nil {
+	if t, _, _ := c.newTrace(pa, rest[:min(len(rest), pa.hdr)]); t != nil {
 		t.ingressError("maximum payload exceeded")
 		t.done()
 	}
-	c.traceDrawLost = false
 }
 
 // connName is the name a trace event gives c: the client's, or a route's
@@ -471,10 +468,23 @@ func traceHeaders(hdr []byte) map[string][]string {
 	return m
 }
 
-// withTraceDest returns payload with its trace destination set to dest
-// (traceDisabled for a message delivered on without its trace) and its
-// new header length.
+// withTraceDest returns payload with its trace destination, if it has
+// one, set to dest (traceDisabled for a message delivered on without its
+// trace) and its new header length.
 func withTraceDest(hdr int, payload []byte, dest string) (int, []byte) {
-	h := setTraceDest(payload[:hdr], dest)
-	return len(h), append(h[:len(h):len(h)], payload[hdr:]...)
+	if !hasTraceDest(payload[:hdr]) {
+		return hdr, payload
+	}
+	pa, out := withHeader(&pubArgs{hdr: hdr}, payload, hdrTraceDest, dest)
+	return pa.hdr, out
+}
+
+// withHeader returns a message (its pubArgs and payload, in a new slice)
+// with header name set to value (setHeader).
+func withHeader(pa *pubArgs, payload []byte, name, value string) (pubArgs, []byte) {
+	h := setHeader(payload[:pa.hdr], name, value)
+	out := append(h[:len(h):len(h)], payload[pa.hdr:]...)
+	npa := *pa
+	npa.hdr, npa.size = len(h), len(out)
+	return npa, out
 }

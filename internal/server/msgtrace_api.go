@@ -71,8 +71,13 @@ func DisableTrace(hdr []byte) []byte { return setTraceDest(hdr, traceDisabled) }
 // setTraceDest is hdr with its Nats-Trace-Dest value replaced by dest, in
 // a new slice; hdr itself when it has no such header.
 func setTraceDest(hdr []byte, dest string) []byte {
-	if !bytes.Contains(hdr, []byte("\r\n"+hdrTraceDest+":")) {
+	if !hasTraceDest(hdr) {
 		return hdr
 	}
 	return setHeader(hdr, hdrTraceDest, dest)
+}
+
+// hasTraceDest reports whether a header block has a Nats-Trace-Dest line.
+func hasTraceDest(hdr []byte) bool {
+	return bytes.Contains(hdr, []byte("\r\n"+hdrTraceDest+":"))
 }

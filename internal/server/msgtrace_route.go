@@ -39,10 +39,7 @@ func (c *conn) writeTracedRouteMsg(rc *conn, pa *pubArgs, payload, qs []byte) {
 	if t.hop != "" {
 		e.Hop = t.hop + "." + e.Hop
 	}
-	h := setHeader(payload[:pa.hdr], hdrTraceHop, e.Hop)
-	tagged := append(h[:len(h):len(h)], payload[pa.hdr:]...)
-	tpa := *pa
-	tpa.hdr, tpa.size = len(h), len(tagged)
+	tpa, tagged := withHeader(pa, payload, hdrTraceHop, e.Hop)
 	c.writeRouteMsg(rc, &tpa, tagged, qs)
 }
 
@@ -54,7 +51,7 @@ func (c *conn) traceRouteMsg(pa *pubArgs, acc []byte, queues [][]byte, payload [
 	if a == nil {
 		return false, nil
 	}
-	t, skip := c.traceFor(pa, payload[:pa.hdr], a, traceKindRouter)
+	t, skip, _ := c.traceFor(pa, payload[:pa.hdr], a, traceKindRouter) // no draw: the first server made it
 	if t == nil {
 		return skip, nil
 	}
