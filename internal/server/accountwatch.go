@@ -4,24 +4,23 @@ import "github.com/nats-io/jwt/v2"
 
 // AccountWatcher is implemented by an engine that serves each account
 // apart (the streaming engine starts one engine per account): the server
-// tells it about the streaming accounts (StreamingAccounts) that appear or
-// go while it runs, so that an account added by a reload or resolved in
-// operator mode gets its streams without a restart.
+// tells it about accounts that become or stop being streaming accounts
+// (StreamingAccounts) while it runs, so that an account added by a reload
+// or resolved in operator mode gets its streams without a restart.
 //
-// AccountAdded runs after the new account set is published (the account
-// can be looked up) and, on reload, before the account's users can log
-// in, so that their first JetStream request finds the engine listening.
-// AccountRemoved runs after the account's clients were closed. Either may
-// block (an engine recovering its files); neither runs on the message path
-// of an existing account, only on reload, on an account JWT update and on
-// the first use of an account in operator mode. They may be called before
-// Start, during or after Shutdown, for an account the engine already
-// serves (or never served), and (operator mode) concurrently and out of
-// order: the engine checks the account against StreamingAccounts when it
-// hears of it and sorts that out.
+// AccountChanged(name) says only that name may have changed: the engine
+// checks it against StreamingAccounts, so announcements that come
+// concurrently and out of order (operator mode) cannot mislead it. For an
+// account that appears it runs after the new account set is published
+// (the account can be looked up) and, on reload, before the account's
+// users can log in, so that their first JetStream request finds the
+// engine listening; for one that goes, after its clients were closed. It
+// may block (an engine recovering its files) and never runs on the message
+// path of an existing account, only on reload, on an account JWT update
+// and on the first use of an account in operator mode. It may be called
+// before Start, during or after Shutdown.
 type AccountWatcher interface {
-	AccountAdded(name string)
-	AccountRemoved(name string)
+	AccountChanged(name string)
 }
 
 // accountWatcher is the engine's AccountWatcher, nil when none.
@@ -63,35 +62,22 @@ func streamingDiff(old, now *accountSet) (added, removed []string) {
 	return added, removed
 }
 
-// accountsAdded tells the engine about new streaming accounts.
-func (s *Server) accountsAdded(names []string) {
+// accountsChanged tells the engine about accounts that became or stopped
+// being streaming accounts.
+func (s *Server) accountsChanged(names ...string) {
 	if w := s.accountWatcher(); w != nil {
 		for _, n := range names {
-			w.AccountAdded(n)
+			w.AccountChanged(n)
 		}
 	}
 }
 
-// accountsRemoved tells the engine about streaming accounts that are gone.
-func (s *Server) accountsRemoved(names []string) {
-	if w := s.accountWatcher(); w != nil {
-		for _, n := range names {
-			w.AccountRemoved(n)
-		}
-	}
-}
-
-// claimsChanged tells the engine, after an account JWT update, whether a
-// loaded account has streams now (the update may have turned JetStream on
-// or off). It tells it every time: the engine checks the account against
+// claimsChanged tells the engine, after an account JWT update, about a
+// loaded account (the update may have turned JetStream on or off). It
+// tells it every time: the engine checks the account against
 // StreamingAccounts, so concurrent updates cannot leave it behind.
 func (s *Server) claimsChanged(a *Account) {
-	as := s.accs.Load()
-	switch {
-	case as.byName[a.Name] != a || a == as.global || a == as.sys:
-	case as.streamingAccount(a):
-		s.accountsAdded([]string{a.Name})
-	default:
-		s.accountsRemoved([]string{a.Name})
+	if as := s.accs.Load(); as.byName[a.Name] == a && a != as.global && a != as.sys {
+		s.accountsChanged(a.Name)
 	}
 }

@@ -30,7 +30,13 @@ func (w *watchEngine) Start(s *server.Server) error {
 
 func (w *watchEngine) Shutdown(context.Context) error { return nil }
 
-func (w *watchEngine) AccountAdded(name string) {
+// AccountChanged records "+name" for an account that is a streaming
+// account now, as the real engine decides, else "-name".
+func (w *watchEngine) AccountChanged(name string) {
+	if !slices.Contains(w.s.StreamingAccounts(), name) {
+		w.record("-" + name)
+		return
+	}
 	ev := "+" + name
 	if w.s.Account(name) == nil {
 		ev += "(not published)"
@@ -44,8 +50,6 @@ func (w *watchEngine) AccountAdded(name string) {
 	}
 	w.record(ev)
 }
-
-func (w *watchEngine) AccountRemoved(name string) { w.record("-" + name) }
 
 func (w *watchEngine) record(ev string) {
 	w.mu.Lock()

@@ -161,7 +161,7 @@ func (s *Server) resolveAccount(name string) *Account {
 	if a != nil && ac != nil {
 		s.wireJWTImports(a, ac) // outside op.mu: resolving exporters takes it
 		if s.accs.Load().streamingAccount(a) {
-			s.accountsAdded([]string{a.Name})
+			s.accountsChanged(a.Name)
 		}
 	}
 	return a

@@ -40,7 +40,7 @@ func (s *Server) Reload(o Options) error {
 	s.adoptAccounts(as)
 	added, removed := streamingDiff(old, as)
 	// A new account's engine listens before its users can log in.
-	s.accountsAdded(added)
+	s.accountsChanged(added...)
 	s.authp.Store(auth)
 	closed := 0
 	for _, c := range s.snapshotConns() {
@@ -48,7 +48,7 @@ func (s *Server) Reload(o Options) error {
 			closed++
 		}
 	}
-	s.accountsRemoved(removed) // after their clients are gone
+	s.accountsChanged(removed...) // after their clients are gone
 	s.log.Info("configuration reloaded", "accounts", len(as.byName), "closed_connections", closed)
 	return nil
 }

@@ -57,7 +57,7 @@ func (e *Engine) startAccounts(s *server.Server) error {
 	// Operator mode loads accounts on first use; look up those with
 	// streams on disk now (nats-server does the same), so their streams
 	// run before a client of the account comes. Not under opMu: a lookup
-	// that loads an account calls AccountAdded.
+	// that loads an account calls AccountChanged.
 	if ents, err := os.ReadDir(filepath.Join(e.cfg.StoreDir, "accounts")); err == nil {
 		for _, ent := range ents {
 			if ent.IsDir() {
@@ -82,20 +82,14 @@ func (e *Engine) startAccounts(s *server.Server) error {
 	return nil
 }
 
-// AccountAdded implements server.AccountWatcher: start the account's
-// engine, recovering its streams. A failure is logged; the server and the
-// other accounts go on.
-func (e *Engine) AccountAdded(name string) { e.syncAccount(name) }
-
-// AccountRemoved implements server.AccountWatcher: stop the account's
-// engine. Its files stay: the streams come back if the account does.
-func (e *Engine) AccountRemoved(name string) { e.syncAccount(name) }
-
-// syncAccount starts or stops account name's engine as the server's
-// current StreamingAccounts say, whichever change was announced: the
-// announcements of concurrent changes (operator mode) may arrive out of
-// order, the state they lead to may not.
-func (e *Engine) syncAccount(name string) {
+// AccountChanged implements server.AccountWatcher: it starts or stops
+// account name's engine as the server's current StreamingAccounts say,
+// whatever change was announced (announcements of concurrent changes may
+// arrive out of order, the state they lead to may not). A start recovers
+// the account's streams; a failure is logged and the server and the other
+// accounts go on. A stop keeps the files: the streams come back if the
+// account does.
+func (e *Engine) AccountChanged(name string) {
 	if e.cfg.Account != "" {
 		return
 	}

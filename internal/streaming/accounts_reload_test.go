@@ -186,7 +186,7 @@ func TestAccounts_NoEngineAfterShutdown(t *testing.T) {
 	if err := s.Shutdown(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	e.AccountAdded("B")
+	e.AccountChanged("B")
 	if _, err := os.Stat(filepath.Join(dir, "accounts", "B")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("an account added after shutdown got a store directory: %v", err)
 	}
