@@ -13,11 +13,11 @@ import (
 )
 
 // Account names nats-server reserves: every client without an account is in
-// the global account; the system account carries advisories and $SYS
-// requests (sysacc.go).
+// the global account (GlobalAccountName, as nats-server and /jsz name it);
+// the system account carries advisories and $SYS requests (sysacc.go).
 const (
-	globalAccount = "$G"
-	systemAccount = "$SYS"
+	GlobalAccountName = "$G"
+	systemAccount     = "$SYS"
 )
 
 // AccountOptions is one account of Options.Accounts, nats-server's
@@ -110,8 +110,8 @@ func (s *Server) Account(name string) *Account { return s.lookupAccount(name) }
 func (s *Server) GlobalAccount() *Account {
 	as := s.accs.Load()
 	if as == nil {
-		g := newAccount(globalAccount)
-		s.accs.CompareAndSwap(nil, &accountSet{byName: map[string]*Account{globalAccount: g}, global: g, sys: g})
+		g := newAccount(GlobalAccountName)
+		s.accs.CompareAndSwap(nil, &accountSet{byName: map[string]*Account{GlobalAccountName: g}, global: g, sys: g})
 		as = s.accs.Load()
 	}
 	return as.global
@@ -139,12 +139,12 @@ func buildAccounts(opts *Options, old *accountSet) (*accountSet, error) {
 		as.byName[name] = a
 		return a
 	}
-	as.global = get(globalAccount)
+	as.global = get(GlobalAccountName)
 	for i, ao := range opts.Accounts {
 		switch {
 		case ao.Name == "":
 			return nil, fmt.Errorf("accounts[%d]: an account needs a name", i)
-		case ao.Name == globalAccount:
+		case ao.Name == GlobalAccountName:
 			return nil, fmt.Errorf("accounts: %q is reserved for clients without an account; choose another name", ao.Name)
 		}
 		if seenTwice(opts.Accounts, ao.Name) {

@@ -228,7 +228,7 @@ func (s *Server) Connz(o ConnzOptions) (*monitorapi.Connz, error) {
 	for _, r := range rows[lo:hi] {
 		if o.Auth {
 			r.info.AuthorizedUser = r.user
-			if r.acc != globalAccount {
+			if r.acc != GlobalAccountName {
 				r.info.Account = r.acc
 			}
 		}

@@ -48,7 +48,7 @@ func (c *conn) routeInfoz(now time.Time, opts RoutezOptions) *monitorapi.RouteIn
 		Uptime: monitorapi.FormatUptime(now.Sub(c.start)), Idle: monitorapi.FormatUptime(now.Sub(last)),
 		Pending: int(c.pending), OutMsgs: c.sent.msgs, OutBytes: c.sent.bytes,
 		InMsgs: c.stats.inMsgs.Load(), InBytes: c.stats.inBytes.Load(),
-		NumSubs: uint32(len(c.subs)), Account: globalAccount,
+		NumSubs: uint32(len(c.subs)), Account: GlobalAccountName,
 	}
 	if c.rtt > 0 {
 		ri.RTT = c.rtt.String()

@@ -127,7 +127,7 @@ func BenchmarkSublistMatch(b *testing.B) {
 // BenchmarkConnMatch is the publish path: the connection's own cache, looked
 // up with the subject bytes from the read buffer.
 func BenchmarkConnMatch(b *testing.B) {
-	acc := &Account{Name: globalAccount, sl: benchSublist()}
+	acc := &Account{Name: GlobalAccountName, sl: benchSublist()}
 	c := &conn{srv: &Server{}, acc: acc}
 	subj := []byte("orders.500.created")
 	c.match(subj)
@@ -156,7 +156,7 @@ func BenchmarkSublistMatchMiss(b *testing.B) {
 }
 
 func TestMatchPaths_NoAllocs(t *testing.T) {
-	acc := &Account{Name: globalAccount, sl: benchSublist()}
+	acc := &Account{Name: GlobalAccountName, sl: benchSublist()}
 	c := &conn{srv: &Server{}, acc: acc}
 	subj := []byte("orders.7.created")
 	c.match(subj)

@@ -1,7 +1,5 @@
 package streaming
 
-import "time"
-
 // Stream and consumer action advisories (nats-server jetstream_events.go,
 // JSStreamActionAdvisory and JSConsumerActionAdvisory), which `nats events`
 // and other monitors show:
@@ -9,7 +7,7 @@ import "time"
 //	$JS.EVENT.ADVISORY.STREAM.CREATED|UPDATED|DELETED.<stream>
 //	$JS.EVENT.ADVISORY.CONSUMER.CREATED|DELETED.<stream>.<consumer>
 //
-// Published only when someone listens (Engine.advisory).
+// Published only when someone listens (advisory.go).
 
 const (
 	typeStreamAction   = "io.nats.jetstream.advisory.v1.stream_action"
@@ -18,28 +16,24 @@ const (
 )
 
 type actionAdvisory struct {
-	Type     string    `json:"type"`
-	ID       string    `json:"id"`
-	Time     time.Time `json:"timestamp"`
-	Stream   string    `json:"stream"`
-	Consumer string    `json:"consumer,omitempty"`
-	Action   string    `json:"action"` // create, modify, delete
+	advisoryEvent
+	Stream   string `json:"stream"`
+	Consumer string `json:"consumer,omitempty"`
+	Action   string `json:"action"` // create, modify, delete
 }
 
 // advisoryStream announces a stream created, updated or deleted; event is
 // CREATED, UPDATED or DELETED.
 func (e *Engine) advisoryStream(stream, event string) {
 	e.advisory(advisoryPrefix+"STREAM."+event+"."+stream, actionAdvisory{
-		Type: typeStreamAction, ID: randomName() + randomName(), Time: time.Now().UTC(),
-		Stream: stream, Action: actionOf(event),
+		advisoryEvent: newAdvisoryEvent(typeStreamAction), Stream: stream, Action: actionOf(event),
 	})
 }
 
 // advisoryConsumer announces a consumer created or deleted.
 func (e *Engine) advisoryConsumer(stream, consumer, event string) {
 	e.advisory(advisoryPrefix+"CONSUMER."+event+"."+stream+"."+consumer, actionAdvisory{
-		Type: typeConsumerAction, ID: randomName() + randomName(), Time: time.Now().UTC(),
-		Stream: stream, Consumer: consumer, Action: actionOf(event),
+		advisoryEvent: newAdvisoryEvent(typeConsumerAction), Stream: stream, Consumer: consumer, Action: actionOf(event),
 	})
 }
 

@@ -1,10 +1,6 @@
 package streaming
 
-import (
-	"time"
-
-	"github.com/natsctl/natsctl/internal/server"
-)
+import "github.com/natsctl/natsctl/internal/server"
 
 // The JetStream API audit advisory (nats-server jetstream_events.go,
 // JSAPIAudit): after each $JS.API request is answered, when someone
@@ -19,9 +15,7 @@ const (
 )
 
 type apiAudit struct {
-	Type     string           `json:"type"`
-	ID       string           `json:"id"`
-	Time     time.Time        `json:"timestamp"`
+	advisoryEvent
 	Server   string           `json:"server"`
 	Client   server.Requester `json:"client"`
 	Subject  string           `json:"subject"`
@@ -29,14 +23,14 @@ type apiAudit struct {
 	Response string           `json:"response"`
 }
 
-// auditAPI publishes the audit advisory of a served request.
+// auditAPI publishes the audit advisory of a served request. It asks
+// for interest first: building the advisory copies request and response.
 func (e *Engine) auditAPI(r apiReq, out reply) {
 	if !e.ic.HasInterest(auditSubject) {
 		return
 	}
-	_ = e.ic.Publish(auditSubject, "", nil, mustJSON(apiAudit{
-		Type: typeAPIAudit, ID: randomName() + randomName(), Time: time.Now().UTC(),
-		Server: e.srv.Name(), Client: r.from, Subject: r.subject,
-		Request: string(r.data), Response: string(out.data),
-	}))
+	e.advisory(auditSubject, apiAudit{
+		advisoryEvent: newAdvisoryEvent(typeAPIAudit), Server: e.srv.Name(), Client: r.from,
+		Subject: r.subject, Request: string(r.data), Response: string(out.data),
+	})
 }

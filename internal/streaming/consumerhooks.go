@@ -266,38 +266,27 @@ func matchesFilters(subject string, filters []string) bool {
 	return false
 }
 
-// Advisories ($JS.EVENT.ADVISORY.CONSUMER.*), published only when someone
-// listens.
-func (e *Engine) advisory(subject string, v any) {
-	if !e.ic.HasInterest(subject) {
-		return
-	}
-	_ = e.ic.Publish(subject, "", nil, mustJSON(v))
-}
-
+// deliveryAdvisory: a message reached max_deliver, or was terminated.
 type deliveryAdvisory struct {
-	Type       string    `json:"type"`
-	ID         string    `json:"id"`
-	Time       time.Time `json:"timestamp"`
-	Stream     string    `json:"stream"`
-	Consumer   string    `json:"consumer"`
-	StreamSeq  uint64    `json:"stream_seq"`
-	Deliveries uint64    `json:"deliveries"`
-	Reason     string    `json:"reason,omitempty"`
+	advisoryEvent
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 func (e *Engine) advisoryMaxDeliver(c *consumer, seq, dc uint64) {
 	e.advisory("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."+c.st.name+"."+c.name, deliveryAdvisory{
-		Type: "io.nats.jetstream.advisory.v1.max_deliver", ID: randomName() + randomName(),
-		Time: time.Now().UTC(), Stream: c.st.name, Consumer: c.name, StreamSeq: seq, Deliveries: dc,
+		advisoryEvent: newAdvisoryEvent("io.nats.jetstream.advisory.v1.max_deliver"),
+		Stream:        c.st.name, Consumer: c.name, StreamSeq: seq, Deliveries: dc,
 	})
 }
 
 func (e *Engine) advisoryTerminated(c *consumer, seq, dc uint64, reason string) {
 	e.advisory("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED."+c.st.name+"."+c.name, deliveryAdvisory{
-		Type: "io.nats.jetstream.advisory.v1.terminated", ID: randomName() + randomName(),
-		Time: time.Now().UTC(), Stream: c.st.name, Consumer: c.name, StreamSeq: seq, Deliveries: dc,
-		Reason: reason,
+		advisoryEvent: newAdvisoryEvent("io.nats.jetstream.advisory.v1.terminated"),
+		Stream:        c.st.name, Consumer: c.name, StreamSeq: seq, Deliveries: dc, Reason: reason,
 	})
 }
 

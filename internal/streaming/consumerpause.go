@@ -35,9 +35,7 @@ type consumerPauseResponse struct {
 }
 
 type pauseAdvisory struct {
-	Type       string     `json:"type"`
-	ID         string     `json:"id"`
-	Time       time.Time  `json:"timestamp"`
+	advisoryEvent
 	Stream     string     `json:"stream"`
 	Consumer   string     `json:"consumer"`
 	Paused     bool       `json:"paused"`
@@ -122,8 +120,8 @@ func samePause(a, b *time.Time) bool {
 // advisoryPause announces a pause, a resume, or the end of a pause.
 func (e *Engine) advisoryPause(c *consumer, until *time.Time) {
 	a := pauseAdvisory{
-		Type: "io.nats.jetstream.advisory.v1.consumer_pause", ID: randomName() + randomName(),
-		Time: time.Now().UTC(), Stream: c.st.name, Consumer: c.name, PauseUntil: until,
+		advisoryEvent: newAdvisoryEvent("io.nats.jetstream.advisory.v1.consumer_pause"),
+		Stream:        c.st.name, Consumer: c.name, PauseUntil: until,
 	}
 	if until != nil {
 		a.Paused = time.Now().Before(*until)

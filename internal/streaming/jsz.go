@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/natsctl/natsctl/internal/monitorapi"
+	"github.com/natsctl/natsctl/internal/server"
 )
 
 // JSInfo returns the engine's /jsz document (nats-server's shape, without
@@ -75,9 +76,6 @@ func (e *Engine) ownJSInfo() monitorapi.JSInfo {
 	return info
 }
 
-// globalAccount is the name nats-server and /jsz give the global account.
-const globalAccount = "$G"
-
 // JSZAccounts implements server.JSZAccountDetailer: the accounts with a
 // running engine, sorted.
 func (e *Engine) JSZAccounts() []string {
@@ -86,7 +84,7 @@ func (e *Engine) JSZAccounts() []string {
 	e.mu.RUnlock()
 	var out []string
 	if started {
-		out = append(out, globalAccount)
+		out = append(out, server.GlobalAccountName)
 	}
 	for _, c := range e.accountEngines() {
 		out = append(out, c.cfg.Account)
@@ -101,7 +99,7 @@ func (e *Engine) JSZAccounts() []string {
 // reports only in the totals).
 func (e *Engine) JSZAccount(name string, streams, consumers, config bool) *monitorapi.JSAccountDetail {
 	var ae *Engine
-	if name == globalAccount {
+	if name == server.GlobalAccountName {
 		ae = e
 	} else {
 		for _, c := range e.accountEngines() {

@@ -67,12 +67,15 @@ func (st *stream) onTracedMsg(tr server.Trace, subject, reply string, hdr, data 
 // onMsg queues a message for the stream's goroutine.
 func (st *stream) onMsg(subject, reply string, hdr, data []byte, js server.JetStreamTrace, only bool) {
 	n := len(hdr) + len(data)
-	if st.inBytes.Add(int64(n)) > ingestQueueBytes {
+	refuse := func() { // the ingest queue is full
 		st.inBytes.Add(-int64(n))
 		if !only {
 			st.refuse(reply)
 		}
 		js.Failed(errTooManyRequests.Description)
+	}
+	if st.inBytes.Add(int64(n)) > ingestQueueBytes {
+		refuse()
 		return
 	}
 	buf := make([]byte, n)
@@ -85,11 +88,7 @@ func (st *stream) onMsg(subject, reply string, hdr, data []byte, js server.JetSt
 	select {
 	case st.in <- m:
 	default:
-		st.inBytes.Add(-int64(n))
-		if !only {
-			st.refuse(reply)
-		}
-		js.Failed(errTooManyRequests.Description)
+		refuse()
 	}
 }
 
