@@ -298,6 +298,7 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 	reply := pa.reply
 	route := false
 	hdr, mt := pa.hdr, c.mt
+	tracedStream := false // a traced stream import: egresses name the subscription as the exporter sees it
 	switch {
 	case ie.resp != nil: // a response carried back to the requester
 		mt = nil // nats-server traces a response on its own
@@ -346,15 +347,16 @@ func (c *conn) forwardImport(sub *subscription, pa *pubArgs, payload []byte) boo
 				mt = nil
 			}
 		}
+		tracedStream = mt != nil
 	}
 	if sub.c != nil && sub.c.srv != nil {
-		var via *importEntry
-		if mt != nil && !ie.service && ie.resp == nil {
-			via, mt.via = mt.via, ie // egresses name the subscription as the exporter sees it
+		var prev *importEntry
+		if tracedStream {
+			prev, mt.via = mt.via, ie
 		}
 		sub.c.srv.forward(c.hops+1, dst, route, subject, reply, hdr, payload, mt)
-		if mt != nil && !ie.service && ie.resp == nil {
-			mt.via = via
+		if tracedStream {
+			mt.via = prev
 		}
 	}
 	return true
