@@ -2,7 +2,6 @@ package server
 
 import (
 	"math/rand/v2"
-	"strconv"
 )
 
 // processPub handles one PUB/HPUB: match, then deliver to every plain
@@ -189,26 +188,25 @@ func (c *conn) unsubscribe(sub *subscription) {
 // requester's own subscriptions that match its reply subject, as nats-server
 // does (NATS-NOTES 1.0).
 func (c *conn) noResponders(pa *pubArgs) {
-	r := c.acc.sl.Match(string(pa.reply))
-	var hdr []byte
+	hdr := append([]byte("NATS/1.0 503\r\nNats-Subject: "), pa.subject...)
+	c.replySelf(pa.reply, append(hdr, "\r\n\r\n"...), nil)
+}
+
+// replySelf delivers a message (hdr, nil for none, then body) on reply to
+// this connection's own subscriptions that match it: the requester's
+// inbox, for answers the server gives itself.
+func (c *conn) replySelf(reply, hdr, body []byte) {
+	r := c.acc.sl.Match(string(reply))
 	for _, sub := range r.all() {
 		if sub.c != c {
 			continue
 		}
-		if hdr == nil {
-			hdr = append([]byte("NATS/1.0 503\r\nNats-Subject: "), pa.subject...)
-			hdr = append(hdr, "\r\n\r\n"...)
+		h := -1
+		if hdr != nil {
+			h = len(hdr)
 		}
-		msg := append([]byte("HMSG "), pa.reply...)
-		msg = append(msg, ' ')
-		msg = append(msg, sub.sid...)
-		msg = append(msg, ' ')
-		msg = strconv.AppendInt(msg, int64(len(hdr)), 10)
-		msg = append(msg, ' ')
-		msg = strconv.AppendInt(msg, int64(len(hdr)), 10)
-		msg = append(msg, "\r\n"...)
-		msg = append(msg, hdr...)
-		msg = append(msg, "\r\n"...)
+		msg := appendMsgHeader(nil, reply, sub.sid, nil, h, len(hdr)+len(body))
+		msg = append(append(append(msg, hdr...), body...), "\r\n"...)
 		c.sendSelf(msg)
 	}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestMsgTrace_StreamImport(t *testing.T) {
 				// the exporter: on the import's subject.
 				want = []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, b), Acc: "B", Sub: "events.>"}}
 			}
-			if got := egresses(ev); !equalKeys(got, want) {
+			if got := egresses(ev); !slices.Equal(got, want) {
 				t.Fatalf("egresses %+v, want %+v", got, want)
 			}
 			flush(t, b)
@@ -101,7 +102,7 @@ func TestMsgTrace_ServiceImport(t *testing.T) {
 			if allow {
 				want = []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, a), Acc: "A", Sub: "help.>"}}
 			}
-			if got := egresses(ev); !equalKeys(got, want) {
+			if got := egresses(ev); !slices.Equal(got, want) {
 				t.Fatalf("egresses %+v, want %+v", got, want)
 			}
 			flush(t, a)
@@ -120,18 +121,6 @@ func TestMsgTrace_ServiceImport(t *testing.T) {
 			}
 		})
 	})
-}
-
-func equalKeys(a, b []egressKey) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // tracePermsConf: user u may publish on "allowed" and to inboxes only.
@@ -233,7 +222,7 @@ func TestMsgTrace_SubscriptionDenies(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, s), Sub: "orders.*", Error: "Not delivered because subscription denies this subject"}}
-		if got := egresses(nextTrace(t, events)); !equalKeys(got, want) {
+		if got := egresses(nextTrace(t, events)); !slices.Equal(got, want) {
 			t.Fatalf("egresses %+v, want %+v", got, want)
 		}
 		flush(t, s)

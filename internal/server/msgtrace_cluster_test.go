@@ -3,6 +3,7 @@ package server_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func checkHop(t *testing.T, onOrigin, onPeer *nsrv.MsgTraceEvent, originName, pe
 		t.Fatalf("peer's request headers %v", onPeer.Request.Header)
 	}
 	want := []egressKey{{Kind: nsrv.CLIENT, CID: cid(t, subConn), Sub: "routed"}}
-	if got := egresses(onPeer); !equalKeys(got, want) {
+	if got := egresses(onPeer); !slices.Equal(got, want) {
 		t.Fatalf("peer's egresses %+v, want %+v", got, want)
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"strconv"
 	"time"
 )
 
@@ -50,25 +49,5 @@ func (c *conn) answerUserInfo(pa *pubArgs) {
 	if err != nil {
 		return
 	}
-	c.replySelf(pa.reply, body)
-}
-
-// replySelf delivers body on reply to this connection's own subscriptions
-// matching it (the requester's inbox), like noResponders.
-func (c *conn) replySelf(reply, body []byte) {
-	r := c.acc.sl.Match(string(reply))
-	for _, sub := range r.all() {
-		if sub.c != c {
-			continue
-		}
-		msg := append([]byte("MSG "), reply...)
-		msg = append(msg, ' ')
-		msg = append(msg, sub.sid...)
-		msg = append(msg, ' ')
-		msg = strconv.AppendInt(msg, int64(len(body)), 10)
-		msg = append(msg, "\r\n"...)
-		msg = append(msg, body...)
-		msg = append(msg, "\r\n"...)
-		c.sendSelf(msg)
-	}
+	c.replySelf(pa.reply, nil, body)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,23 +203,11 @@ func TestSnapshot_ConsumerStateRoundTrip(t *testing.T) {
 				t.Fatalf("restored config %+v", got.Config)
 			}
 			seqs, dcs := fetchSeqs(t, rc, 4)
-			if !equalU64(seqs, []uint64{6, 7, 8, 9}) || !equalU64(dcs, []uint64{1, 1, 1, 1}) {
+			if !slices.Equal(seqs, []uint64{6, 7, 8, 9}) || !slices.Equal(dcs, []uint64{1, 1, 1, 1}) {
 				t.Fatalf("after restore fetched seqs %v delivered %v, want [6 7 8 9] [1 1 1 1]", seqs, dcs)
 			}
 		})
 	}
-}
-
-func equalU64(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // A restored durable of a file stream is a durable: it survives a
@@ -401,7 +390,7 @@ func TestSnapshot_ConsumerFromNatsServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameConsumerFigures(t, rc.CachedInfo(), want)
-	if seqs, _ := fetchSeqs(t, rc, 3); !equalU64(seqs, []uint64{6, 7, 8}) {
+	if seqs, _ := fetchSeqs(t, rc, 3); !slices.Equal(seqs, []uint64{6, 7, 8}) {
 		t.Fatalf("after restore fetched %v, want [6 7 8]", seqs)
 	}
 }
@@ -426,7 +415,7 @@ func TestSnapshot_ConsumerOursIntoNatsServer(t *testing.T) {
 	if rc.CachedInfo().Config.Description != "restored" {
 		t.Fatalf("nats-server restored config %+v", rc.CachedInfo().Config)
 	}
-	if seqs, _ := fetchSeqs(t, rc, 3); !equalU64(seqs, []uint64{6, 7, 8}) {
+	if seqs, _ := fetchSeqs(t, rc, 3); !slices.Equal(seqs, []uint64{6, 7, 8}) {
 		t.Fatalf("nats-server after restore fetched %v, want [6 7 8]", seqs)
 	}
 }
