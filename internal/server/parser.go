@@ -26,24 +26,13 @@ type pubArgs struct {
 type handler interface {
 	processConnect(arg []byte) error
 	processPub(pa *pubArgs, payload []byte) error
+	// processHPub is processPub for an HPUB: the connection looks at its
+	// headers first (message tracing, msgtrace.go); a PUB does not pay.
+	processHPub(pa *pubArgs, payload []byte) error
 	processSub(subject, queue, sid []byte) error
 	processUnsub(sid []byte, max int64) error
 	processPing() error
 	processPong() error
-}
-
-// hpubHandler is a handler that looks at the headers of an HPUB before
-// processing it (message tracing, msgtrace.go). A PUB does not pay for it.
-type hpubHandler interface {
-	processHPub(pa *pubArgs, payload []byte) error
-}
-
-// processHPub hands an HPUB to h.
-func processHPub(h handler, pa *pubArgs, payload []byte) error {
-	if hh, ok := h.(hpubHandler); ok {
-		return hh.processHPub(pa, payload)
-	}
-	return h.processPub(pa, payload)
 }
 
 // parser is the NATS client protocol state machine over bytes. It does no I/O
@@ -144,7 +133,7 @@ func (p *parser) payload(buf []byte, h handler) (int, error) {
 		}
 		p.state = stateOp
 		if p.pa.hdr > 0 {
-			return need, processHPub(h, &p.pa, buf[:need-2])
+			return need, h.processHPub(&p.pa, buf[:need-2])
 		}
 		return need, h.processPub(&p.pa, buf[:need-2])
 	}
@@ -162,7 +151,7 @@ func (p *parser) payload(buf []byte, h handler) (int, error) {
 	p.state = stateOp
 	var err error
 	if p.pa.hdr > 0 {
-		err = processHPub(h, &p.pa, p.msg[:need-2])
+		err = h.processHPub(&p.pa, p.msg[:need-2])
 	} else {
 		err = h.processPub(&p.pa, p.msg[:need-2])
 	}

@@ -26,8 +26,9 @@ func (r *recorder) processUnsub(sid []byte, max int64) error {
 	fmt.Fprintf(&r.b, "UNSUB %s|%d\n", sid, max)
 	return nil
 }
-func (r *recorder) processPing() error { r.b.WriteString("PING\n"); return nil }
-func (r *recorder) processPong() error { r.b.WriteString("PONG\n"); return nil }
+func (r *recorder) processHPub(pa *pubArgs, payload []byte) error { return r.processPub(pa, payload) }
+func (r *recorder) processPing() error                            { r.b.WriteString("PING\n"); return nil }
+func (r *recorder) processPong() error                            { r.b.WriteString("PONG\n"); return nil }
 
 func newTestParser() *parser {
 	return &parser{maxControl: 4096, maxPayload: 1 << 20, headers: true}
@@ -189,12 +190,13 @@ func BenchmarkParsePub(b *testing.B) {
 
 type nopHandler struct{}
 
-func (nopHandler) processConnect([]byte) error       { return nil }
-func (nopHandler) processPub(*pubArgs, []byte) error { return nil }
-func (nopHandler) processSub(_, _, _ []byte) error   { return nil }
-func (nopHandler) processUnsub([]byte, int64) error  { return nil }
-func (nopHandler) processPing() error                { return nil }
-func (nopHandler) processPong() error                { return nil }
+func (nopHandler) processConnect([]byte) error        { return nil }
+func (nopHandler) processPub(*pubArgs, []byte) error  { return nil }
+func (nopHandler) processHPub(*pubArgs, []byte) error { return nil }
+func (nopHandler) processSub(_, _, _ []byte) error    { return nil }
+func (nopHandler) processUnsub([]byte, int64) error   { return nil }
+func (nopHandler) processPing() error                 { return nil }
+func (nopHandler) processPong() error                 { return nil }
 
 func TestParsePub_NoAllocs(t *testing.T) {
 	batch := []byte("PUB foo.bar 16\r\n0123456789abcdef\r\nPUB foo rep 3\r\nabc\r\n")
