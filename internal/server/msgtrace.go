@@ -360,11 +360,7 @@ func (c *conn) deliverTraced(sub *subscription, pa *pubArgs, payload []byte) boo
 	case sc.route != nil:
 		return c.addRouteTarget(sub) // recorded when sent (route_msg.go)
 	case sub.dhandler != nil: // the streaming engine: a stream adds its own event
-		h, data := []byte(nil), payload
-		if pa.hdr >= 0 {
-			h, data = payload[:pa.hdr], payload[pa.hdr:]
-		}
-		sub.dhandler(c.requester(), Trace{t}, string(pa.subject), string(pa.reply), h, data)
+		c.deliverInProcess(sub, Trace{t}, pa, payload)
 		return true
 	case sub.handler != nil: // other in-process subscribers: no event
 		if t.only {
